@@ -1,0 +1,108 @@
+"""Short replies to /costcodes and reminders: help, status, digest, errors and refusals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from blocks.elements import (
+    button,
+    context,
+    escape,
+    plural,
+    section,
+    slack_date,
+)
+from blocks.ids import COMMAND, ActionId, BlockId, ListRef
+from bot.domain import STATE_LABELS, ListFilter, State, StatusSummary
+
+EPHEMERAL = {"response_type": "ephemeral"}
+"""Merged into replies only the asker should see (``respond`` and ``chat.postEphemeral``)."""
+
+_USAGE = (
+    (f"`{COMMAND}` or `{COMMAND} review`", "post the Ready to Export list in this channel."),
+    (
+        f"`{COMMAND} review ready|failed|synced|rejected`",
+        f"post another list, e.g. `{COMMAND} review failed`.",
+    ),
+    (
+        f"`{COMMAND} status`",
+        "counts by Export Status, and when the QuickBooks Web Connector last called in.",
+    ),
+    (
+        f"`{COMMAND} accounts sync`",
+        "fetch the GL accounts from QuickBooks again, at the Web Connector's next run.",
+    ),
+    (
+        f"`{COMMAND} digest now|off|<cron>`",
+        "post the reminder digest now, stop it, or schedule it here, "
+        f"e.g. `{COMMAND} digest 0 9 * * 1-5` (weekdays at 9:00).",
+    ),
+    (f"`{COMMAND} help`", "this message."),
+)
+_PERMISSION = (
+    "Only people with ERP permission can pick GL accounts, export or reject cost codes; "
+    "everyone in the channel can look."
+)
+
+
+def help_message() -> dict[str, Any]:
+    usage = "\n".join(f"• {escape(command)} — {what}" for command, what in _USAGE)
+    intro = (
+        "*Cost Code Export* — review cost codes, pick their GL accounts and export them to "
+        "QuickBooks Desktop as Service items."
+    )
+    text = (
+        f"How to use {COMMAND}: help, review [ready|failed|synced|rejected], status, "
+        "accounts sync, digest now|off|<cron>."
+    )
+    return {
+        **EPHEMERAL,
+        "text": escape(text),
+        "blocks": [section(intro), section(usage), context(_PERMISSION)],
+    }
+
+
+def status_message(summary: StatusSummary) -> dict[str, Any]:
+    counts = [f"{STATE_LABELS[state]}: {summary.counts.get(state, 0)}" for state in State]
+    contact = "never" if summary.last_contact is None else slack_date(summary.last_contact)
+    web_connector = f"QuickBooks Web Connector last contact: {contact}"
+    lines = "\n".join(f"• {line}" for line in counts)
+    return {
+        **EPHEMERAL,
+        "text": f"Cost codes by Export Status — {', '.join(counts)}. {web_connector}.",
+        "blocks": [section(f"*Cost codes by Export Status*\n{lines}"), context(web_connector)],
+    }
+
+
+def digest_message(summary: StatusSummary) -> dict[str, Any]:
+    """The scheduled reminder: what is waiting, and a button that posts the list."""
+    ready = summary.counts.get(State.READY, 0)
+    failed = summary.counts.get(State.FAILED, 0)
+    if not ready and not failed:
+        words = "No cost codes are waiting for review."
+        return {"text": words, "blocks": [section(words)]}
+    words = (
+        f"Cost codes waiting: {ready} in Ready to Export, "
+        f"{plural(failed, 'code', 'codes')} failed to export."
+    )
+    target = ListRef(ListFilter.READY if ready else ListFilter.FAILED)
+    review = button("Review Cost Codes", ActionId.REVIEW, target.encode(), style="primary")
+    return {
+        "text": words,
+        "blocks": [section(f":clipboard: {words}", accessory=review, block_id=BlockId.DIGEST)],
+    }
+
+
+def error_message(text: str) -> dict[str, Any]:
+    """Plain words for the asker only; ``text`` is escaped, so it cannot carry Slack markup."""
+    words = f":no_entry: {escape(text)}"
+    return {**EPHEMERAL, "text": words, "blocks": [section(words)]}
+
+
+def not_permitted_message(who_can: str) -> dict[str, Any]:
+    """``who_can`` is mrkdwn, e.g. ``<@U123> or members of <!subteam^S456>``."""
+    words = (
+        f":no_entry: Only {who_can} can pick GL accounts, export or reject cost codes. "
+        "Everyone in the channel can look at the list."
+    )
+    return {**EPHEMERAL, "text": words, "blocks": [section(words)]}

@@ -1,0 +1,151 @@
+"""The `costcodes` command line: the operator's surface, with the same rules and audit as Slack."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot import db, intake, queries
+from bot.config import Settings, get_settings
+from bot.domain import STATE_LABELS, Surface
+from bot.errors import CostCodeError
+from bot.logs import configure
+from bot.progress import ProgressBar
+from bot.services import Services, open_services
+
+EXIT_OK, EXIT_SOME_REJECTED, EXIT_UNUSABLE = 0, 1, 2
+PROGRESS_FROM_ROWS = 1000
+
+
+def operator() -> str:
+    """The audit actor for the CLI: the operating-system user who ran it."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli:unknown"
+
+
+async def _with_services(settings: Settings, work: Callable[[Services], Awaitable[int]]) -> int:
+    services = await open_services(settings)
+    try:
+        return await work(services)
+    finally:
+        await services.close()
+
+
+async def cmd_import(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    path = Path(args.file)
+    try:
+        rows, problems = intake.read_file(path)
+    except intake.FileUnusable as exc:
+        err.write(f"Nothing was imported: {exc.message}.\n")
+        return EXIT_UNUSABLE
+
+    async def work(services: Services) -> int:
+        bar = ProgressBar(err, "Importing") if len(rows) > PROGRESS_FROM_ROWS else None
+        async with db.session_scope(services.sessions) as session:
+            report = await intake.apply_rows(
+                session,
+                rows,
+                actor=operator(),
+                surface=Surface.CLI,
+                source=f"import:{path.name}",
+                progress=bar,
+            )
+        report.rejected.extend(problems)
+        _print_import(report, out)
+        return report.exit_code
+
+    return await _with_services(settings, work)
+
+
+def _print_import(report: intake.ImportReport, out: TextIO) -> None:
+    out.write(
+        f"Imported {len(report.added)} new cost codes to Ready to Export"
+        f" ({report.unchanged} unchanged, {len(report.updated)} updated,"
+        f" {len(report.resent)} re-sent from Rejected).\n"
+    )
+    for problem in sorted(report.rejected, key=lambda item: item.line):
+        label = f" {problem.code}" if problem.code else ""
+        out.write(f"  {problem.unit} {problem.line}{label}: refused: {problem.reason}\n")
+    for problem in report.left_alone:
+        out.write(f"  {problem.unit} {problem.line} {problem.code}: left alone: {problem.reason}\n")
+    if report.rejected:
+        out.write(f"{len(report.rejected)} rows were refused; fix them and import again.\n")
+
+
+async def cmd_status(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    async def work(services: Services) -> int:
+        async with db.session_scope(services.sessions) as session:
+            counts = await queries.count_by_state(session)
+        width = max(len(label) for label in STATE_LABELS.values())
+        for state, count in counts.items():
+            out.write(f"{STATE_LABELS[state]:<{width}}  {count:>7,}\n")
+        out.write(f"{'Total':<{width}}  {sum(counts.values()):>7,}\n")
+        return EXIT_OK
+
+    return await _with_services(settings, work)
+
+
+async def cmd_serve(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    from bot import server
+
+    async def work(services: Services) -> int:
+        await server.run(services)
+        return EXIT_OK
+
+    return await _with_services(settings, work)
+
+
+Command = Callable[[argparse.Namespace, Settings, TextIO, TextIO], Awaitable[int]]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="costcodes", description="Review cost codes and export them to QuickBooks Desktop."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = sub.add_parser("serve", help="run the server (Slack, Web Connector, /healthz)")
+    serve.set_defaults(handler=cmd_serve)
+    imp = sub.add_parser("import", help="import cost codes from CSV or JSON into Ready to Export")
+    imp.add_argument("file", help="CSV with header code,description[,division], or a JSON list")
+    imp.set_defaults(handler=cmd_import)
+    status = sub.add_parser("status", help="count cost codes per Export Status")
+    status.set_defaults(handler=cmd_status)
+    return parser
+
+
+async def run(
+    argv: Sequence[str] | None = None,
+    *,
+    settings: Settings | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Run one command; tests call this directly inside their event loop."""
+    args = build_parser().parse_args(argv)
+    out, err = out or sys.stdout, err or sys.stderr
+    handler: Command = args.handler
+    try:
+        return await handler(args, settings or get_settings(), out, err)
+    except CostCodeError as exc:
+        err.write(f"{exc.message}\n")
+        return EXIT_SOME_REJECTED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The `costcodes` console script."""
+    configure()
+    try:
+        return asyncio.run(run(argv))
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""The one place the bot's settings are read from the environment or `.env` (DESIGN §4)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/costcodes.db"
+
+
+class Settings(BaseSettings):
+    """Every setting the bot reads; secrets are `SecretStr`, so logs and reprs never show them."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_ignore_empty=True, extra="ignore", populate_by_name=True
+    )
+
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = Field(default=3000, ge=0, le=65535)
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    erp_admins: Annotated[tuple[str, ...], NoDecode] = ()
+
+    qbwc_username: str = "costcodes"
+    qbwc_password: SecretStr | None = None
+    qbwc_max_body_mb: int = Field(default=256, ge=1)
+
+    digest_channel: str | None = None
+    digest_cron: str = "0 9 * * 1-5"
+    tz: str = "UTC"
+
+    @field_validator("erp_admins", mode="before")
+    @classmethod
+    def _split_admins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("erp_admins")
+    @classmethod
+    def _check_admin_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [item for item in value if item[:1] not in ("U", "W", "S")]
+        if bad:
+            raise ValueError(
+                "ERP_ADMINS takes Slack user IDs (U…) and user-group IDs (S…); "
+                f"not understood: {', '.join(bad)}"
+            )
+        return value
+
+    @property
+    def qbwc_max_body_bytes(self) -> int:
+        return self.qbwc_max_body_mb * 1024 * 1024
+
+    @property
+    def slack_configured(self) -> bool:
+        return self.slack_bot_token is not None and (
+            self.slack_signing_secret is not None or self.slack_app_token is not None
+        )
+
+    def missing_slack_settings(self) -> list[str]:
+        """Names of the settings still needed before Slack can reach the bot."""
+        missing = []
+        if self.slack_bot_token is None:
+            missing.append("SLACK_BOT_TOKEN")
+        if self.slack_signing_secret is None and self.slack_app_token is None:
+            missing.append("SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)")
+        return missing
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()

@@ -1,0 +1,31 @@
+"""Domain errors: each carries words a finance user can act on, shown to them as they are."""
+
+from __future__ import annotations
+
+
+class CostCodeError(Exception):
+    """Base of every error whose message is meant for the person who acted."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConflictError(CostCodeError):
+    """Someone else changed the code first; nothing was written."""
+
+
+class InvalidTransition(CostCodeError):
+    """The code is not in a state that allows this action."""
+
+
+class NotFound(CostCodeError):
+    """The code or account asked for does not exist."""
+
+
+class NotPermitted(CostCodeError):
+    """The person lacks ERP permission for this action."""
+
+
+class RuleViolation(CostCodeError):
+    """The code breaks a QuickBooks rule and is held back from export."""

@@ -1,0 +1,65 @@
+"""The one aiohttp server: health now; Slack events and the Web Connector join it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import text
+
+from bot import __version__, db
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+SERVICES = web.AppKey("services", Services)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Database reachability, schema revision and version; 503 when the database is down."""
+    services = request.app[SERVICES]
+    body: dict[str, Any] = {"version": __version__, "migration_head": db.head_revision()}
+    try:
+        async with services.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        body["database"] = "ok"
+        body["migration_current"] = await db.current_revision(services.engine)
+    except Exception as exc:  # the health check reports any failure instead of raising it
+        log.warning("health check: database unreachable: %s", exc)
+        body["database"] = f"error: {type(exc).__name__}"
+    body["status"] = "ok" if body["database"] == "ok" else "degraded"
+    return web.json_response(body, status=200 if body["status"] == "ok" else 503)
+
+
+def build_web_app(services: Services) -> web.Application:
+    app = web.Application()
+    app[SERVICES] = services
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+def log_missing_slack(services: Services) -> None:
+    missing = services.settings.missing_slack_settings()
+    if missing:
+        log.warning(
+            "Slack is not connected: set %s in the environment or .env "
+            "(see README, 'Connect Slack'); the Web Connector and /healthz work without it.",
+            " and ".join(missing),
+        )
+
+
+async def run(services: Services) -> None:
+    """Serve until cancelled."""
+    app = build_web_app(services)
+    log_missing_slack(services)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, services.settings.host, services.settings.port)
+    await site.start()
+    log.info("listening on http://%s:%s", services.settings.host, services.settings.port)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
