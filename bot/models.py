@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Index, Text, TypeDecorator
+from sqlalchemy import DateTime, Index, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -52,6 +52,10 @@ class CostCode(SQLModel, table=True):
     expense_account_id: int | None = Field(default=None, foreign_key="gl_account.id")
     qb_list_id: str | None = Field(default=None, max_length=64)
     last_error: str | None = Field(default=None, sa_type=Text)
+    needs_lookup: bool = Field(default=False)
+    """The last add's result is unknown: ask QuickBooks before adding again (no duplicates)."""
+    export_batch_id: int | None = Field(default=None, foreign_key="export_batch.id", index=True)
+    attempts: int = Field(default=0)
     version: int = Field(default=1)
     updated_by: str | None = Field(default=None, max_length=64)
     created_at: datetime = _ts()
@@ -92,3 +96,133 @@ class AuditEvent(SQLModel, table=True):
     before: str | None = Field(default=None, sa_type=Text)
     after: str | None = Field(default=None, sa_type=Text)
     detail: str | None = Field(default=None, sa_type=Text)
+
+
+class ExportBatch(SQLModel, table=True):
+    """One press of Export Cost Codes (or `costcodes export`): who, when, where, how it went."""
+
+    __tablename__ = "export_batch"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_by: str = Field(max_length=64)
+    surface: str = Field(max_length=32)
+    channel: str | None = Field(default=None, max_length=32)
+    list_ts: str | None = Field(default=None, max_length=32)
+    """The list message the export was started from; status replies thread under it."""
+    status_ts: str | None = Field(default=None, max_length=32)
+    """The threaded status reply that is edited in place."""
+    total: int = Field(default=0)
+    succeeded: int = Field(default=0)
+    failed: int = Field(default=0)
+    state: str = Field(default="queued", max_length=16, index=True)
+    picked_up_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    stale_notified: bool = Field(default=False)
+    final_posted: bool = Field(default=False)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class QbwcJob(SQLModel, table=True):
+    """A piece of Web Connector work that is not a cost code: a GL account refresh."""
+
+    __tablename__ = "qbwc_job"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    state: str = Field(default="pending", max_length=16, index=True)
+    requested_by: str = Field(max_length=64)
+    ticket: str | None = Field(default=None, max_length=64)
+    channel: str | None = Field(default=None, max_length=32)
+    thread_ts: str | None = Field(default=None, max_length=32)
+    result: str | None = Field(default=None, sa_type=Text)
+    reported: bool = Field(default=False)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class QbwcTicket(SQLModel, table=True):
+    """A Web Connector session; kept in the database so any process can answer any call."""
+
+    __tablename__ = "qbwc_ticket"
+
+    ticket: str = Field(primary_key=True, max_length=64)
+    state: str = Field(default="open", max_length=16, index=True)
+    company_file: str | None = Field(default=None, sa_type=Text)
+    qbxml_version: str | None = Field(default=None, max_length=8)
+    in_flight: str | None = Field(default=None, sa_type=Text)
+    """JSON: what the last sendRequestXML asked of QuickBooks, until its answer is applied."""
+    requests_sent: int = Field(default=0)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = _ts()
+    last_seen_at: datetime = _ts(index=True)
+
+
+class PostedMessage(SQLModel, table=True):
+    """A message the bot posted and keeps current (a list copy, a status reply, a digest)."""
+
+    __tablename__ = "posted_message"
+    __table_args__ = (UniqueConstraint("channel", "ts"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    ts: str = Field(max_length=32)
+    kind: str = Field(max_length=16, index=True)
+    list_filter: str | None = Field(default=None, max_length=16)
+    page: int = Field(default=0)
+    render_version: int = Field(default=1)
+    thread_ts: str | None = Field(default=None, max_length=32)
+    export_batch_id: int | None = Field(default=None, foreign_key="export_batch.id")
+    banner: str | None = Field(default=None, sa_type=Text)
+    """JSON of the reject banner shown on this copy, if any."""
+    dirty: bool = Field(default=False, index=True)
+    """Needs a chat.update; cleared by the coalescing refresher."""
+    last_change_by: str | None = Field(default=None, max_length=64)
+    last_change_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    refreshed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class RejectBatch(SQLModel, table=True):
+    """One Reject All, kept so that Undo can restore exactly those codes."""
+
+    __tablename__ = "reject_batch"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=64, unique=True)
+    actor: str = Field(max_length=64)
+    code_ids: str = Field(sa_type=Text)
+    """JSON list of the cost code ids this Reject All moved."""
+    undone_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = _ts()
+
+
+class DigestSchedule(SQLModel, table=True):
+    """A channel's reminder digest schedule (cron in `tz`)."""
+
+    __tablename__ = "digest_schedule"
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32, unique=True)
+    cron: str = Field(max_length=120)
+    tz: str = Field(max_length=64)
+    enabled: bool = Field(default=True)
+    post_when_empty: bool = Field(default=False)
+    updated_by: str = Field(max_length=64)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class DigestSlot(SQLModel, table=True):
+    """A digest slot claimed before posting: the unique row makes each slot post once."""
+
+    __tablename__ = "digest_slot"
+    __table_args__ = (UniqueConstraint("channel", "slot_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    slot_at: datetime = Field(sa_type=UTCDateTime)
+    claimed_by: str = Field(max_length=64)
+    posted_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _ts()
