@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.domain import State
-from bot.models import CostCode
+from bot.domain import State, StatusSummary
+from bot.models import CostCode, QbwcTicket
 
 
 async def count_by_state(session: AsyncSession) -> dict[State, int]:
@@ -15,3 +17,19 @@ async def count_by_state(session: AsyncSession) -> dict[State, int]:
     statement = select(CostCode.state, func.count()).group_by(col(CostCode.state))
     found = {State(state): count for state, count in (await session.exec(statement)).all()}
     return {state: found.get(state, 0) for state in State}
+
+
+async def last_web_connector_contact(session: AsyncSession) -> datetime | None:
+    """When the Web Connector last called us, from any process (tickets live in the database)."""
+    statement = select(func.max(QbwcTicket.last_seen_at))
+    value = (await session.exec(statement)).one()
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def status_summary(session: AsyncSession) -> StatusSummary:
+    return StatusSummary(
+        counts=await count_by_state(session),
+        last_contact=await last_web_connector_contact(session),
+    )
