@@ -15,9 +15,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import AccountView
 from bot.errors import NotFound
-from bot.models import GLAccount, utcnow
+from bot.models import GLAccount, QbwcJob, utcnow
 from qbd.qbxml.types import AccountInfo
 
+ACCOUNTS_SYNC = "accounts_sync"
 SEARCH_LIMIT = 100
 """Slack's external_select shows at most 100 options."""
 _CHUNK = 500
@@ -123,7 +124,10 @@ async def apply_chart(
         values = _values(info)
         current = existing.get(info.list_id)
         if current is None:
-            new_rows.append({**values, "last_synced": now, "created_at": now, "updated_at": now})
+            new_rows.append(
+                {**values, "list_id": info.list_id, "last_synced": now, "created_at": now}
+                | {"updated_at": now}
+            )
         elif any(getattr(current, key) != value for key, value in values.items()):
             await session.exec(
                 update(GLAccount)
@@ -175,3 +179,25 @@ def read_accounts_csv(path: Path) -> list[AccountInfo]:
 
 def views(accounts: Sequence[GLAccount]) -> list[AccountView]:
     return [to_view(account) for account in accounts]
+
+
+async def queue_sync(
+    session: AsyncSession,
+    *,
+    requested_by: str,
+    channel: str | None = None,
+    thread_ts: str | None = None,
+) -> tuple[QbwcJob, bool]:
+    """Ask the Web Connector for the chart of accounts; (job, False) when one is already waiting."""
+    statement = select(QbwcJob).where(
+        col(QbwcJob.kind) == ACCOUNTS_SYNC, col(QbwcJob.state).in_(("pending", "sending"))
+    )
+    waiting = (await session.exec(statement)).first()
+    if waiting is not None:
+        return waiting, False
+    job = QbwcJob(
+        kind=ACCOUNTS_SYNC, requested_by=requested_by, channel=channel, thread_ts=thread_ts
+    )
+    session.add(job)
+    await session.flush()
+    return job, True

@@ -25,6 +25,12 @@ def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def is_sqlite_session(session: AsyncSession) -> bool:
+    """Row locks (FOR UPDATE SKIP LOCKED) exist on PostgreSQL; SQLite serialises writers."""
+    bind = session.get_bind()
+    return bind.dialect.name == "sqlite"
+
+
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An engine with the pragmas SQLite needs to serve several writers (WAL, busy timeout)."""
     parsed = make_url(url)

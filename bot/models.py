@@ -153,6 +153,8 @@ class QbwcTicket(SQLModel, table=True):
     in_flight: str | None = Field(default=None, sa_type=Text)
     """JSON: what the last sendRequestXML asked of QuickBooks, until its answer is applied."""
     requests_sent: int = Field(default=0)
+    processed: int = Field(default=0)
+    """Codes and jobs finished in this session, for an honest percent done."""
     last_error: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = _ts()
     last_seen_at: datetime = _ts(index=True)
@@ -225,4 +227,14 @@ class DigestSlot(SQLModel, table=True):
     slot_at: datetime = Field(sa_type=UTCDateTime)
     claimed_by: str = Field(max_length=64)
     posted_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _ts()
+
+
+class AppSetting(SQLModel, table=True):
+    """Values generated once and kept, e.g. the Web Connector OwnerID and FileID."""
+
+    __tablename__ = "app_setting"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(sa_type=Text)
     created_at: datetime = _ts()

@@ -10,11 +10,14 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot import __version__, db
+from bot.qbwc import QbwcBackend
 from bot.services import Services
+from qbd.webconnector import qbwc_routes
 
 log = logging.getLogger(__name__)
 
 SERVICES = web.AppKey("services", Services)
+QBWC = web.AppKey("qbwc", QbwcBackend)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -37,6 +40,11 @@ def build_web_app(services: Services) -> web.Application:
     app = web.Application()
     app[SERVICES] = services
     app.router.add_get("/healthz", healthz)
+    backend = QbwcBackend(services)
+    app[QBWC] = backend
+    app.router.add_routes(
+        qbwc_routes(backend, max_body_bytes=services.settings.qbwc_max_body_bytes)
+    )
     return app
 
 

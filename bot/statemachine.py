@@ -25,6 +25,7 @@ TRANSITIONS: dict[tuple[State, State], str] = {
     (State.REJECTED, State.READY): "resend",
     (State.QUEUED, State.EXPORTING): "send",
     (State.QUEUED, State.READY): "unqueue",
+    (State.QUEUED, State.FAILED): "fail",
     (State.EXPORTING, State.SUCCESS): "succeed",
     (State.EXPORTING, State.FAILED): "fail",
     (State.EXPORTING, State.QUEUED): "requeue",

@@ -1,0 +1,84 @@
+"""A running server with the real /qbwc, a QuickBooks simulator and a Web Connector simulator."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from aiohttp.test_utils import TestServer
+from sqlmodel import col, select
+
+from bot import accounts, db, intake
+from bot.assign import assign_pattern
+from bot.domain import Surface
+from bot.export import ExportStart, start_export
+from bot.models import CostCode
+from bot.server import build_web_app
+from bot.services import Services
+from qbd.simulator import QuickBooksSimulator, WebConnectorSimulator
+from tests.conftest import EXAMPLES
+
+
+@dataclass
+class Env:
+    services: Services
+    server: TestServer
+    quickbooks: QuickBooksSimulator
+    connector: WebConnectorSimulator
+
+    async def sync_accounts(self) -> None:
+        async with db.session_scope(self.services.sessions) as session:
+            await accounts.queue_sync(session, requested_by="U_ADMIN")
+        report = await self.connector.run_update()
+        assert report.percents[-1] == 100, report
+
+    async def add_codes(self, rows: list[tuple[str, str]]) -> None:
+        checked = [intake.Row(n, code, desc, None) for n, (code, desc) in enumerate(rows, 2)]
+        async with db.session_scope(self.services.sessions) as session:
+            await intake.apply_rows(
+                session, checked, actor="cli:test", surface=Surface.CLI, source="test"
+            )
+
+    async def assign(self, pattern: str, income: str, expense: str | None = None) -> None:
+        async with db.session_scope(self.services.sessions) as session:
+            await assign_pattern(
+                session,
+                pattern=pattern,
+                income=income,
+                expense=expense,
+                actor="cli:test",
+                surface=Surface.CLI,
+            )
+
+    async def export(self, actor: str = "U_ADMIN") -> ExportStart:
+        async with db.session_scope(self.services.sessions) as session:
+            return await start_export(session, actor=actor, surface=Surface.SLACK)
+
+    async def codes(self) -> dict[str, CostCode]:
+        async with self.services.sessions() as session:
+            rows = (await session.exec(select(CostCode).order_by(col(CostCode.code)))).all()
+        return {row.code: row for row in rows}
+
+
+def quickbooks_with_examples() -> QuickBooksSimulator:
+    quickbooks = QuickBooksSimulator()
+    for account in accounts.read_accounts_csv(EXAMPLES / "gl_accounts.csv"):
+        quickbooks.add_account(
+            account.full_name, account.account_type, number=account.number, active=account.active
+        )
+    return quickbooks
+
+
+@asynccontextmanager
+async def qbwc_env(services: Services) -> AsyncIterator[Env]:
+    server = TestServer(build_web_app(services))
+    await server.start_server()
+    quickbooks = quickbooks_with_examples()
+    connector = WebConnectorSimulator(
+        str(server.make_url("/qbwc")), quickbooks, username="costcodes", password="test-password"
+    )
+    try:
+        yield Env(services, server, quickbooks, connector)
+    finally:
+        await server.close()
