@@ -10,13 +10,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot import db, intake, queries
+from bot import accounts, db, export, intake, kept, queries
+from bot.assign import assign_pattern
 from bot.config import Settings, get_settings
 from bot.domain import STATE_LABELS, Surface
 from bot.errors import CostCodeError
 from bot.logs import configure
 from bot.progress import ProgressBar
 from bot.services import Services, open_services
+from qbd import qwc
 
 EXIT_OK, EXIT_SOME_REJECTED, EXIT_UNUSABLE = 0, 1, 2
 PROGRESS_FROM_ROWS = 1000
@@ -82,11 +84,15 @@ def _print_import(report: intake.ImportReport, out: TextIO) -> None:
 async def cmd_status(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
     async def work(services: Services) -> int:
         async with db.session_scope(services.sessions) as session:
-            counts = await queries.count_by_state(session)
+            summary = await queries.status_summary(session)
+        counts = summary.counts
         width = max(len(label) for label in STATE_LABELS.values())
         for state, count in counts.items():
             out.write(f"{STATE_LABELS[state]:<{width}}  {count:>7,}\n")
         out.write(f"{'Total':<{width}}  {sum(counts.values()):>7,}\n")
+        contact = summary.last_contact
+        when = contact.strftime("%Y-%m-%d %H:%M UTC") if contact else "never"
+        out.write(f"Web Connector last contact: {when}\n")
         return EXIT_OK
 
     return await _with_services(settings, work)
@@ -98,6 +104,98 @@ async def cmd_serve(args: argparse.Namespace, settings: Settings, out: TextIO, e
     async def work(services: Services) -> int:
         await server.run(services)
         return EXIT_OK
+
+    return await _with_services(settings, work)
+
+
+async def cmd_qwc(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    async def work(services: Services) -> int:
+        async with db.session_scope(services.sessions) as session:
+            owner_id = await kept.get_or_create(session, "qbwc_owner_id", qwc.new_guid)
+            file_id = await kept.get_or_create(session, "qbwc_file_id", qwc.new_guid)
+        url = args.url.rstrip("/")
+        base = url.rsplit("/qbwc", 1)[0] if url.endswith("/qbwc") else url
+        try:
+            out.write(
+                qwc.render_qwc(
+                    app_name="Cost Code Export",
+                    app_url=url if url.endswith("/qbwc") else f"{url}/qbwc",
+                    app_description="Exports approved cost codes as QuickBooks Service items",
+                    app_support=f"{base}/healthz",
+                    username=settings.qbwc_username,
+                    owner_id=owner_id,
+                    file_id=file_id,
+                    minutes=args.minutes,
+                )
+            )
+        except ValueError as exc:
+            err.write(f"{exc}\n")
+            return EXIT_UNUSABLE
+        return EXIT_OK
+
+    return await _with_services(settings, work)
+
+
+async def cmd_accounts_sync(
+    args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO
+) -> int:
+    async def work(services: Services) -> int:
+        async with db.session_scope(services.sessions) as session:
+            job, created = await accounts.queue_sync(session, requested_by=operator())
+        if created:
+            out.write(
+                "A GL account refresh is queued; the Web Connector fetches the chart of accounts "
+                "on its next update.\n"
+            )
+        else:
+            out.write(
+                f"A GL account refresh is already waiting (requested by {job.requested_by}).\n"
+            )
+        return EXIT_OK
+
+    return await _with_services(settings, work)
+
+
+async def cmd_assign(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    async def work(services: Services) -> int:
+        async with db.session_scope(services.sessions) as session:
+            report = await assign_pattern(
+                session,
+                pattern=args.pattern,
+                income=args.income,
+                expense=args.expense,
+                actor=operator(),
+                surface=Surface.CLI,
+            )
+        out.write(
+            f"Assigned accounts to {len(report.assigned)} cost codes"
+            f" ({len(report.unchanged)} already had them).\n"
+        )
+        for code, reason in report.skipped:
+            out.write(f"  {code}: left alone: {reason}\n")
+        return EXIT_SOME_REJECTED if report.skipped else EXIT_OK
+
+    return await _with_services(settings, work)
+
+
+async def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    async def work(services: Services) -> int:
+        async with db.session_scope(services.sessions) as session:
+            start = await export.start_export(session, actor=operator(), surface=Surface.CLI)
+        if start.already_running is not None:
+            batch = start.already_running
+            out.write(f"An export is already running (started by {batch.created_by}).\n")
+            return EXIT_SOME_REJECTED
+        if start.batch is not None:
+            out.write(
+                f"Queued {len(start.queued)} cost codes for QuickBooks; the Web Connector sends "
+                "them on its next update.\n"
+            )
+        else:
+            out.write("Nothing was queued.\n")
+        for held in start.held:
+            out.write(f"  {held.code}: stays in Ready to Export: {held.reason}\n")
+        return EXIT_OK if start.batch is not None else EXIT_SOME_REJECTED
 
     return await _with_services(settings, work)
 
@@ -117,6 +215,22 @@ def build_parser() -> argparse.ArgumentParser:
     imp.set_defaults(handler=cmd_import)
     status = sub.add_parser("status", help="count cost codes per Export Status")
     status.set_defaults(handler=cmd_status)
+    qwc_cmd = sub.add_parser("qwc", help="print the .qwc file to load into the Web Connector")
+    qwc_cmd.add_argument("--url", required=True, help="public URL of this server's /qbwc")
+    qwc_cmd.add_argument("--minutes", type=int, default=15, help="how often it runs (minutes)")
+    qwc_cmd.set_defaults(handler=cmd_qwc)
+    acc = sub.add_parser("accounts", help="GL accounts from QuickBooks")
+    acc_sub = acc.add_subparsers(dest="accounts_command", required=True, metavar="ACTION")
+    acc_sub.add_parser("sync", help="queue a GL account refresh").set_defaults(
+        handler=cmd_accounts_sync
+    )
+    assign = sub.add_parser("assign", help="pick GL accounts for a code or a glob like 03-*")
+    assign.add_argument("pattern")
+    assign.add_argument("--income", required=True, help="account full name or number")
+    assign.add_argument("--expense", help="account full name or number (optional)")
+    assign.set_defaults(handler=cmd_assign)
+    exp = sub.add_parser("export", help="queue every Ready code that has an Income account")
+    exp.set_defaults(handler=cmd_export)
     return parser
 
 
