@@ -53,7 +53,9 @@ async def test_3100_against_another_item_type_is_a_conflict(services: Services) 
 async def test_3100_against_a_service_with_other_accounts_is_a_conflict(services: Services) -> None:
     async with qbwc_env(services) as env:
         await _prepared(env, "03-300")
-        env.quickbooks.add_item("03-300", income_account_list_id=_list_id(env, "Construction Income:Contract Revenue"))
+        env.quickbooks.add_item(
+            "03-300", income_account_list_id=_list_id(env, "Construction Income:Contract Revenue")
+        )
         await env.connector.run_update()
         code = (await env.codes())["03-300"]
     assert code.state == "failed"
