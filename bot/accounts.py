@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import AccountView
 from bot.errors import NotFound
-from bot.models import GLAccount, QbwcJob, utcnow
+from bot.models import AppSetting, GLAccount, QbwcJob, utcnow
 from qbd.qbxml.types import AccountInfo
 
 ACCOUNTS_SYNC = "accounts_sync"
@@ -147,7 +148,19 @@ async def apply_chart(
             .where(col(GLAccount.id).in_(gone[start : start + _CHUNK]))
             .values(active=False, last_synced=now, updated_at=now)
         )
+    if new_rows or changed or gone:
+        await _bump_version(session, now)
     return SyncCounts(len(new_rows), changed, len(gone), unchanged)
+
+
+async def _bump_version(session: AsyncSession, now: datetime) -> None:
+    """Tell every process's account index that the chart changed."""
+    stamp = now.isoformat() + "/" + uuid.uuid4().hex[:8]
+    found = await session.get(AppSetting, "accounts_version")
+    if found is None:
+        session.add(AppSetting(key="accounts_version", value=stamp))
+    else:
+        found.value = stamp
 
 
 def _values(info: AccountInfo) -> dict[str, object]:

@@ -1,0 +1,1 @@
+"""QuickBooks Desktop: qbXML, the Web Connector SOAP service and the .qwc file; no Slack, no DB."""

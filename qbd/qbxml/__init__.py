@@ -1,0 +1,1 @@
+"""qbXML requests and responses as pure functions over frozen dataclasses."""
