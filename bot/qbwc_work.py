@@ -157,15 +157,20 @@ async def apply_code_results(
     """Apply each code's answer (a code without one is looked up next time); returns codes done."""
     by_request = {result.request_id: result for result in results}
     prefix = "q-" if in_flight["kind"] == "lookup" else "add-"
+    sent_codes = [Sent(**raw) for raw in in_flight["codes"]]
+    ids = [sent.code_id for sent in sent_codes]
+    rows = (await session.exec(select(CostCode).where(col(CostCode.id).in_(ids)))).all()
+    codes = {code.id: code for code in rows}
     finished = 0
-    for raw in in_flight["codes"]:
-        sent = Sent(**raw)
-        code = await session.get(CostCode, sent.code_id)
-        if code is None or code.state != State.EXPORTING.value:
-            continue  # already settled by another process (a late duplicate answer)
-        verdict = _verdict(by_request.get(f"{prefix}{sent.code_id}"), sent, code.attempts)
-        await _apply(session, code, verdict)
-        finished += verdict.outcome in ("success", "failed")
+    # Audit rows are flushed together at commit instead of before every UPDATE.
+    with session.no_autoflush:
+        for sent in sent_codes:
+            code = codes.get(sent.code_id)
+            if code is None or code.state != State.EXPORTING.value:
+                continue  # already settled by another process (a late duplicate answer)
+            verdict = _verdict(by_request.get(f"{prefix}{sent.code_id}"), sent, code.attempts)
+            await _apply(session, code, verdict)
+            finished += verdict.outcome in ("success", "failed")
     return finished
 
 

@@ -1,0 +1,287 @@
+"""Benchmark: Slack ack latency of picks and GL account searches over 100,000 accounts.
+
+20 simulated users send signed requests over real HTTP to the real server (bot.server
+build_web_app, Slack pointed at the fake Web API in its own process), side by side with the same
+server answering through a bare no-op Bolt listener. Also times the GL search itself.
+
+    .venv/bin/python bench/slack_ack.py [--accounts 100000] [--users 20] [--rounds 15]
+
+Goals: real p99 ≤ 1.5 × bare p99; GL search p99 < 50 ms over 100,000 accounts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot import accounts, db, intake  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.domain import Surface  # noqa: E402
+from bot.server import build_web_app  # noqa: E402
+from bot.services import Services  # noqa: E402
+from qbd.qbxml.types import AccountInfo  # noqa: E402
+from tests.fakes.signing import signed_headers  # noqa: E402
+
+SECRET = "bench-secret"
+USER = "UBENCH1"
+CHANNEL = "CBENCH1"
+WORDS = ("concrete", "labor", "4", "steel", "overhead", "job costs", "rev", "x", "", "9999")
+TYPES = ("Income", "Expense", "CostOfGoodsSold", "OtherExpense", "Bank", "OtherIncome")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def settings(url: str, slack_url: str, port: int) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=url,
+        port=port,
+        slack_bot_token="xoxb-bench",
+        slack_signing_secret=SECRET,
+        slack_api_url=slack_url,
+        erp_admins=USER,
+    )
+
+
+def chart(count: int) -> list[AccountInfo]:
+    rng = random.Random(7)
+    words = ("Concrete", "Labor", "Steel", "Overhead", "Rental", "Fuel", "Permits", "Revenue")
+    return [
+        AccountInfo(
+            list_id=f"{n:08X}-BENCH",
+            full_name=f"{rng.choice(words)} {rng.choice(words)}:{n:06d}",
+            name=f"{n:06d}",
+            number=str(10000 + n),
+            account_type=TYPES[n % len(TYPES)],
+            active=True,
+        )
+        for n in range(count)
+    ]
+
+
+async def seed(url: str, count: int) -> None:
+    engine = db.make_engine(url)
+    await db.upgrade(engine)
+    rows = [intake.Row(n, f"B-{n:05d}", f"Bench code {n}", None) for n in range(2000)]
+    async with db.session_scope(db.make_session_factory(engine)) as session:
+        await accounts.apply_chart(session, chart(count))
+        await intake.apply_rows(session, rows, actor="bench", surface=Surface.CLI, source="bench")
+    await engine.dispose()
+
+
+def bare_app() -> AsyncApp:
+    app = AsyncApp(signing_secret=SECRET, token="xoxb-bench", token_verification_enabled=False)
+
+    async def noop(ack: object) -> None:
+        await ack()  # type: ignore[operator]
+
+    async def no_options(ack: object) -> None:
+        await ack(options=[])  # type: ignore[operator]
+
+    for action_id in ("pick-income", "pick-expense"):
+        app.action(action_id)(noop)
+        app.options(action_id)(no_options)
+    app.command("/costcodes")(noop)
+    return app
+
+
+async def serve(mode: str, url: str, slack_url: str, port: int) -> None:
+    from bot.slack_app import events_handler
+
+    config = settings(url, slack_url, port)
+    engine = db.make_engine(url)
+    services = Services(config, engine, db.make_session_factory(engine))
+    if mode == "bare":
+        services = Services(config.model_copy(update={"slack_bot_token": None}), engine,
+                            services.sessions)
+    app = build_web_app(services)
+    if mode == "bare":
+        app.router.add_post("/slack/events", events_handler(bare_app()))
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await asyncio.Event().wait()
+
+
+async def post(session: aiohttp.ClientSession, port: int, body: bytes) -> tuple[float, str]:
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **signed_headers(SECRET, body)}
+    started = time.perf_counter()
+    async with session.post(f"http://127.0.0.1:{port}/slack/events", data=body,
+                            headers=headers) as response:
+        text = await response.text()
+        assert response.status == 200, (response.status, text)
+    return (time.perf_counter() - started) * 1000, text
+
+
+def pick_body(ts: str, code_id: int, version: int, account: int, user: int) -> bytes:
+    action = {"action_id": "pick-income", "block_id": f"code:{code_id}:{version}:1",
+              "type": "external_select",
+              "selected_option": {"text": {"type": "plain_text", "text": "x"},
+                                  "value": str(account)}}
+    payload = {"type": "block_actions", "user": {"id": USER}, "team": {"id": "T1"},
+               "channel": {"id": CHANNEL},
+               "container": {"type": "message", "channel_id": CHANNEL, "message_ts": ts},
+               "message": {"ts": ts, "blocks": []}, "actions": [action]}
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def options_body(query: str) -> bytes:
+    payload = {"type": "block_suggestion", "user": {"id": USER}, "team": {"id": "T1"},
+               "channel": {"id": CHANNEL}, "action_id": "pick-expense",
+               "block_id": "code:1:1:1", "value": query}
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+async def load(port: int, users: int, rounds: int) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {"pick": [], "options": []}
+    async with aiohttp.ClientSession() as session:
+        command = urlencode({"command": "/costcodes", "text": "", "user_id": USER,
+                             "channel_id": CHANNEL, "team_id": "T1"}).encode()
+        await post(session, port, command)
+        await asyncio.sleep(0.5)
+
+        async def user(n: int) -> None:
+            rng = random.Random(n)
+            for r in range(rounds):
+                code_id = 1 + n * rounds + r
+                spent, _ = await post(session, port, pick_body("1700000000.000001", code_id, 1,
+                                                               1 + rng.randrange(1000), n))
+                times["pick"].append(spent)
+                spent, _ = await post(session, port, options_body(rng.choice(WORDS)))
+                times["options"].append(spent)
+                await asyncio.sleep(rng.uniform(0.05, 0.2))
+
+        await asyncio.gather(*(user(n) for n in range(users)))
+    return times
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+async def search_times(url: str) -> list[float]:
+    engine = db.make_engine(url)
+    sessions = db.make_session_factory(engine)
+    spent = []
+    for n in range(200):
+        query = WORDS[n % len(WORDS)]
+        purpose = accounts.Purpose.INCOME if n % 2 else accounts.Purpose.EXPENSE
+        started = time.perf_counter()
+        async with sessions() as session:
+            await accounts.search_accounts(session, query=query, purpose=purpose)
+        spent.append((time.perf_counter() - started) * 1000)
+    await engine.dispose()
+    return spent
+
+
+def start(args: list[str]) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def wait_port(port: int) -> None:
+    for _ in range(300):
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return
+        except OSError:
+            await asyncio.sleep(0.1)
+    raise SystemExit(f"nothing listens on {port}")
+
+
+async def measure(mode: str, url: str, slack_url: str, users: int, rounds: int
+                  ) -> dict[str, list[float]]:
+    port = free_port()
+    server = start([__file__, "--serve", mode, "--url", url, "--slack", slack_url,
+                    "--port", str(port)])
+    try:
+        await wait_port(port)
+        await post_warmup(port)
+        return await load(port, users, rounds)
+    finally:
+        server.terminate()
+        server.wait()
+
+
+async def post_warmup(port: int) -> None:
+    async with aiohttp.ClientSession() as session:
+        for query in WORDS:
+            await post(session, port, options_body(query))
+
+
+async def bench(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        slack_port = free_port()
+        fake = start(["-m", "tests.fakes.slack_api", str(slack_port)])
+        try:
+            await wait_port(slack_port)
+            slack_url = f"http://127.0.0.1:{slack_port}/api/"
+            results = {}
+            for mode in ("bare", "real"):
+                url = f"sqlite+aiosqlite:///{Path(folder) / (mode + '.db')}"
+                await seed(url, args.accounts)
+                results[mode] = await measure(mode, url, slack_url, args.users, args.rounds)
+            search = await search_times(url)
+        finally:
+            fake.terminate()
+            fake.wait()
+    report(results, search, args)
+
+
+def report(results: dict[str, dict[str, list[float]]], search: list[float],
+           args: argparse.Namespace) -> None:
+    print(f"{args.users} users, {args.accounts:,} accounts, SQLite; milliseconds")
+    print("| request | bare p50 | bare p99 | real p50 | real p99 | real p99 / bare p99 |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for kind in ("pick", "options"):
+        bare, real = results["bare"][kind], results["real"][kind]
+        b50, b99 = percentile(bare, 50), percentile(bare, 99)
+        r50, r99 = percentile(real, 50), percentile(real, 99)
+        print(f"| {kind} ({len(real)}) | {b50:.1f} | {b99:.1f} | {r50:.1f} | {r99:.1f} | "
+              f"{r99 / b99:.2f} |")
+    print(f"| GL search in-process ({len(search)}) | | | {percentile(search, 50):.1f} | "
+          f"{percentile(search, 99):.1f} | |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--accounts", type=int, default=100_000)
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--serve")
+    parser.add_argument("--url")
+    parser.add_argument("--slack")
+    parser.add_argument("--port", type=int)
+    args = parser.parse_args()
+    if args.serve:
+        asyncio.run(serve(args.serve, args.url, args.slack, args.port))
+    else:
+        asyncio.run(bench(args))
+
+
+if __name__ == "__main__":
+    main()
