@@ -1,0 +1,135 @@
+"""Export replies: the status reply edited in place, the final reply, and the export refusals."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from blocks.elements import button, context, escape, mention, plural, section, slack_date
+from blocks.ids import ActionId, ListRef
+from blocks.messages import EPHEMERAL
+from bot.domain import ExportProgress, FailedCode, ListFilter
+
+MAX_LISTED = 30
+"""Failures listed by name in one reply; the rest are counted (section text holds 3,000)."""
+REASON_MAX = 150
+TEXT_BUDGET = 2800
+"""Room for the listed failures inside one section (3,000), leaving space for the last line."""
+
+
+def ago(at: datetime) -> str:
+    """A relative time every reader sees from their own clock ("3 minutes ago")."""
+    utc = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return f"<!date^{int(utc.timestamp())}^{{ago}}|{utc.strftime('%Y-%m-%d %H:%M UTC')}>"
+
+
+def _codes(count: int) -> str:
+    return plural(count, "cost code", "cost codes")
+
+
+def status_text(progress: ExportProgress) -> str:
+    """The one threaded reply that follows an export until it ends."""
+    who = mention(progress.started_by)
+    if progress.finished:
+        if not progress.failed:
+            return f"Export of {_codes(progress.total)} started by {who}: all done."
+        return (
+            f"Export of {_codes(progress.total)} started by {who}: finished, "
+            f"{progress.succeeded} succeeded, {len(progress.failed)} failed."
+        )
+    if not progress.picked_up:
+        contact = (
+            f"last contact {ago(progress.last_contact)}"
+            if progress.last_contact
+            else "no contact yet"
+        )
+        return (
+            f"Export of {_codes(progress.total)} started by {who} — waiting for the QuickBooks "
+            f"Web Connector ({contact})"
+        )
+    return f"Exporting… {progress.done} of {progress.total} (started by {who})"
+
+
+def status_message(progress: ExportProgress) -> dict[str, Any]:
+    text = status_text(progress)
+    return {"text": text, "blocks": [section(text)]}
+
+
+def final_message(progress: ExportProgress) -> dict[str, Any]:
+    """Broadcast to the channel when an export ends: success, or what failed and a Retry."""
+    if not progress.failed:
+        text = f"Success — {_codes(progress.succeeded)} are now Service items in QuickBooks"
+        return {"text": text, "blocks": [section(f":white_check_mark: *{text}*")]}
+    headline = f"{progress.succeeded} succeeded, {len(progress.failed)} failed"
+    blocks = [
+        section(f":warning: *{headline}*"),
+        section(_failure_lines(progress.failed)),
+        {
+            "type": "actions",
+            "elements": [
+                button(
+                    "Retry",
+                    ActionId.RETRY_FAILED,
+                    ListRef(ListFilter.FAILED).encode(),
+                    style="primary",
+                )
+            ],
+        },
+        context(
+            "Fix what the reasons ask (pick another account, rename in QuickBooks), then Retry."
+        ),
+    ]
+    summary = escape("; ".join(_plain(f) for f in progress.failed[:5]))
+    return {"text": f"{headline}: {summary}", "blocks": blocks}
+
+
+def _plain(failure: FailedCode) -> str:
+    return f"{failure.code}: {failure.reason}"
+
+
+def _failure_lines(failures: Sequence[FailedCode]) -> str:
+    lines: list[str] = []
+    size = 0
+    for failure in failures[:MAX_LISTED]:
+        line = f"• *{escape(failure.code)}* — Failed: {escape(failure.reason[:REASON_MAX])}"
+        if size + len(line) > TEXT_BUDGET:
+            break
+        lines.append(line)
+        size += len(line) + 1
+    if len(lines) < len(failures):
+        lines.append(f"…and {len(failures) - len(lines)} more: `/costcodes review failed`")
+    return "\n".join(lines)
+
+
+def stale_message(minutes: int) -> dict[str, Any]:
+    text = (
+        f"The QuickBooks Web Connector has not picked up this export in {minutes} minutes. "
+        "The codes stay queued and go as soon as it runs."
+    )
+    checks = (
+        "Please check, on the QuickBooks computer:\n"
+        "• the QuickBooks Web Connector is running (Auto-Run on, or press *Update Selected*);\n"
+        "• the Windows user it runs as is logged in;\n"
+        "• QuickBooks is open with the company file."
+    )
+    return {"text": text, "blocks": [section(f":hourglass: {text}"), section(checks)]}
+
+
+def already_exporting_message(started_by: str, started_at: datetime) -> dict[str, Any]:
+    text = (
+        f"An export is already running, started by {mention(started_by)} at "
+        f"{slack_date(started_at)}. Its progress is in the thread under the list."
+    )
+    return {"text": text, "blocks": [section(text)], **EPHEMERAL}
+
+
+def held_message(held: Sequence[FailedCode], *, exported: int) -> dict[str, Any]:
+    """Which Ready codes stay behind and why (ephemeral to the person who pressed Export)."""
+    if exported:
+        head = f"{_codes(len(held))} stay in Ready to Export:"
+    else:
+        head = "Nothing was exported: no Ready cost code can go to QuickBooks yet."
+    lines = _failure_lines(held).replace("— Failed:", "—")
+    text = f"{head}\n{lines}" if held else head
+    return {"text": head, "blocks": [section(text)], **EPHEMERAL}
