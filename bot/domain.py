@@ -179,3 +179,48 @@ class StatusSummary:
 
     counts: dict[State, int]
     last_contact: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who acted in Slack, and where: the audit actor and the target of ephemeral replies."""
+
+    user_id: str
+    channel_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListAt:
+    """A posted list message as a click saw it: where it is and which page it showed."""
+
+    channel: str
+    ts: str
+    list_filter: ListFilter
+    page: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FailedCode:
+    """A code QuickBooks refused, with the reason in plain words."""
+
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExportProgress:
+    """Where one export stands, for its threaded status reply and its final reply."""
+
+    batch_id: int
+    started_by: str
+    started_at: datetime
+    total: int
+    succeeded: int
+    failed: tuple[FailedCode, ...]
+    picked_up: bool
+    finished: bool
+    last_contact: datetime | None = None
+
+    @property
+    def done(self) -> int:
+        return self.succeeded + len(self.failed)
