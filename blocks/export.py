@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -11,6 +12,7 @@ from blocks.ids import ActionId, ListRef
 from blocks.messages import EPHEMERAL
 from bot.domain import ExportProgress, FailedCode, ListFilter
 
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 MAX_LISTED = 30
 """Failures listed by name in one reply; the rest are counted (section text holds 3,000)."""
 REASON_MAX = 150
@@ -24,18 +26,23 @@ def ago(at: datetime) -> str:
     return f"<!date^{int(utc.timestamp())}^{{ago}}|{utc.strftime('%Y-%m-%d %H:%M UTC')}>"
 
 
+def who(actor: str) -> str:
+    """A Slack user as a mention; the CLI operator (`cli:ann`) as plain words."""
+    return mention(actor) if _SLACK_USER.match(actor) else escape(actor)
+
+
 def _codes(count: int) -> str:
     return plural(count, "cost code", "cost codes")
 
 
 def status_text(progress: ExportProgress) -> str:
     """The one threaded reply that follows an export until it ends."""
-    who = mention(progress.started_by)
+    starter = who(progress.started_by)
     if progress.finished:
         if not progress.failed:
-            return f"Export of {_codes(progress.total)} started by {who}: all done."
+            return f"Export of {_codes(progress.total)} started by {starter}: all done."
         return (
-            f"Export of {_codes(progress.total)} started by {who}: finished, "
+            f"Export of {_codes(progress.total)} started by {starter}: finished, "
             f"{progress.succeeded} succeeded, {len(progress.failed)} failed."
         )
     if not progress.picked_up:
@@ -45,10 +52,10 @@ def status_text(progress: ExportProgress) -> str:
             else "no contact yet"
         )
         return (
-            f"Export of {_codes(progress.total)} started by {who} — waiting for the QuickBooks "
+            f"Export of {_codes(progress.total)} started by {starter} — waiting for the QuickBooks "
             f"Web Connector ({contact})"
         )
-    return f"Exporting… {progress.done} of {progress.total} (started by {who})"
+    return f"Exporting… {progress.done} of {progress.total} (started by {starter})"
 
 
 def status_message(progress: ExportProgress) -> dict[str, Any]:
@@ -118,7 +125,7 @@ def stale_message(minutes: int) -> dict[str, Any]:
 
 def already_exporting_message(started_by: str, started_at: datetime) -> dict[str, Any]:
     text = (
-        f"An export is already running, started by {mention(started_by)} at "
+        f"An export is already running, started by {who(started_by)} at "
         f"{slack_date(started_at)}. Its progress is in the thread under the list."
     )
     return {"text": text, "blocks": [section(text)], **EPHEMERAL}

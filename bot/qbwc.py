@@ -97,6 +97,11 @@ class QbwcBackend:
         statement = select(QbwcTicket).where(col(QbwcTicket.state) == "open").limit(1)
         return (await session.exec(statement)).first() is not None
 
+    async def expire_silent_sessions(self) -> None:
+        """Recover what silent sessions had in flight (also run every minute by the scheduler)."""
+        async with db.session_scope(self.services.sessions) as session:
+            await self._expire_silent(session)
+
     async def _expire_silent(self, session: AsyncSession) -> None:
         cutoff = self.services.clock() - SESSION_TIMEOUT
         statement = select(QbwcTicket).where(

@@ -1,4 +1,4 @@
-"""The one aiohttp server: health now; Slack events and the Web Connector join it."""
+"""The one aiohttp server: Slack events, the Web Connector, health, and the scheduler's life."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ import logging
 from typing import Any
 
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 
-from bot import __version__, db
+from bot import __version__, db, queries, slack_app
 from bot.qbwc import QbwcBackend
+from bot.scheduler import build_scheduler, every
 from bot.services import Services
 from qbd.webconnector import qbwc_routes
 
@@ -18,6 +20,8 @@ log = logging.getLogger(__name__)
 
 SERVICES = web.AppKey("services", Services)
 QBWC = web.AppKey("qbwc", QbwcBackend)
+SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
+SWEEP_SECONDS = 60
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -29,9 +33,13 @@ async def healthz(request: web.Request) -> web.Response:
             await conn.execute(text("SELECT 1"))
         body["database"] = "ok"
         body["migration_current"] = await db.current_revision(services.engine)
+        async with services.sessions() as session:
+            contact = await queries.last_web_connector_contact(session)
+        body["last_web_connector_contact"] = contact.isoformat() if contact else None
     except Exception as exc:  # the health check reports any failure instead of raising it
         log.warning("health check: database unreachable: %s", exc)
         body["database"] = f"error: {type(exc).__name__}"
+    body["scheduler"] = "running" if request.app[SCHEDULER].running else "stopped"
     body["status"] = "ok" if body["database"] == "ok" else "degraded"
     return web.json_response(body, status=200 if body["status"] == "ok" else 503)
 
@@ -45,7 +53,21 @@ def build_web_app(services: Services) -> web.Application:
     app.router.add_routes(
         qbwc_routes(backend, max_body_bytes=services.settings.qbwc_max_body_bytes)
     )
+    slack_app.mount(app, services)  # POST /slack/events, Socket Mode, refresher: if configured
+    app[SCHEDULER] = build_scheduler(services.settings.tz)
+    every(app[SCHEDULER], "qbwc-sweep", backend.expire_silent_sessions, seconds=SWEEP_SECONDS)
+    app.on_startup.append(_start_scheduler)
+    app.on_cleanup.append(_stop_scheduler)
     return app
+
+
+async def _start_scheduler(app: web.Application) -> None:
+    app[SCHEDULER].start()
+
+
+async def _stop_scheduler(app: web.Application) -> None:
+    if app[SCHEDULER].running:
+        app[SCHEDULER].shutdown(wait=False)
 
 
 def log_missing_slack(services: Services) -> None:

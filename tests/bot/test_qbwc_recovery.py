@@ -78,3 +78,20 @@ async def test_another_process_answers_after_the_first_one_died(services: Servic
         codes = await env.codes()
     assert Counter(code.state for code in codes.values()) == {"success": 250}
     _assert_each_code_once(env)
+
+
+async def test_the_sweep_recovers_a_silent_session_without_a_new_login(
+    services: Services, clock: FakeClock
+) -> None:
+    async with qbwc_env(services) as env:
+        await _ready_export(env)
+        env.connector.stop_after_send = True
+        await env.connector.run_update()
+        backend = QbwcBackend(services)
+        await backend.expire_silent_sessions()
+        assert Counter(c.state for c in (await env.codes()).values())["exporting"] == 100
+        clock.advance(minutes=3)
+        await backend.expire_silent_sessions()
+        codes = await env.codes()
+    assert Counter(code.state for code in codes.values()) == {"queued": 250}
+    assert sum(code.needs_lookup for code in codes.values()) == 100

@@ -22,6 +22,7 @@ async def test_healthz_reports_database_version_and_migration(services: Services
     assert body["status"] == "ok" and body["database"] == "ok"
     assert body["version"] == __version__
     assert body["migration_current"] == body["migration_head"] == db.head_revision()
+    assert body["scheduler"] == "running" and body["last_web_connector_contact"] is None
 
 
 async def test_healthz_says_so_when_the_database_is_down(

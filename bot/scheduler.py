@@ -1,0 +1,36 @@
+"""The in-process scheduler (APScheduler 3, AsyncIOScheduler): started and stopped with the server.
+
+Jobs are plain async functions; tests call them directly instead of waiting on triggers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[], Awaitable[Any]]
+
+
+def build_scheduler(tz: str) -> AsyncIOScheduler:
+    # coalesce + one instance: a job that falls behind runs once, never piles up.
+    return AsyncIOScheduler(
+        timezone=tz, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
+    )
+
+
+def every(scheduler: AsyncIOScheduler, job_id: str, job: Job, *, seconds: int) -> None:
+    """Run `job` every `seconds`; its failures are logged, never raised into the scheduler."""
+
+    async def guarded() -> None:
+        try:
+            await job()
+        except Exception:
+            log.exception("scheduled job %s failed", job_id)
+
+    scheduler.add_job(guarded, IntervalTrigger(seconds=seconds), id=job_id, replace_existing=True)
