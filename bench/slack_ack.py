@@ -33,8 +33,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot import accounts, db, intake  # noqa: E402
+from bot.account_index import AccountIndex  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.domain import Surface  # noqa: E402
+from bot.reads import ReadSessions  # noqa: E402
 from bot.server import build_web_app  # noqa: E402
 from bot.services import Services  # noqa: E402
 from qbd.qbxml.types import AccountInfo  # noqa: E402
@@ -44,6 +46,8 @@ SECRET = "bench-secret"
 USER = "UBENCH1"
 CHANNEL = "CBENCH1"
 WORDS = ("concrete", "labor", "4", "steel", "overhead", "job costs", "rev", "x", "", "9999")
+THINK_SECONDS = (0.5, 1.5)
+"""Between one person's clicks: a pick, then typing in the next picker."""
 TYPES = ("Income", "Expense", "CostOfGoodsSold", "OtherExpense", "Bank", "OtherIncome")
 
 
@@ -91,8 +95,11 @@ async def seed(url: str, count: int) -> None:
     await engine.dispose()
 
 
-def bare_app() -> AsyncApp:
-    app = AsyncApp(signing_secret=SECRET, token="xoxb-bench", token_verification_enabled=False)
+def bare_app(config: Settings) -> AsyncApp:
+    """The same Bolt set-up (signature check, client, auth.test) with listeners that only ack."""
+    from bot.slack_app import make_client
+
+    app = AsyncApp(signing_secret=SECRET, client=make_client(config))
 
     async def noop(ack: object) -> None:
         await ack()  # type: ignore[operator]
@@ -114,11 +121,12 @@ async def serve(mode: str, url: str, slack_url: str, port: int) -> None:
     engine = db.make_engine(url)
     services = Services(config, engine, db.make_session_factory(engine))
     if mode == "bare":
-        services = Services(config.model_copy(update={"slack_bot_token": None}), engine,
-                            services.sessions)
+        services = Services(
+            config.model_copy(update={"slack_bot_token": None}), engine, services.sessions
+        )
     app = build_web_app(services)
     if mode == "bare":
-        app.router.add_post("/slack/events", events_handler(bare_app()))
+        app.router.add_post("/slack/events", events_handler(bare_app(config)))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
@@ -128,37 +136,58 @@ async def serve(mode: str, url: str, slack_url: str, port: int) -> None:
 async def post(session: aiohttp.ClientSession, port: int, body: bytes) -> tuple[float, str]:
     headers = {"Content-Type": "application/x-www-form-urlencoded", **signed_headers(SECRET, body)}
     started = time.perf_counter()
-    async with session.post(f"http://127.0.0.1:{port}/slack/events", data=body,
-                            headers=headers) as response:
+    async with session.post(
+        f"http://127.0.0.1:{port}/slack/events", data=body, headers=headers
+    ) as response:
         text = await response.text()
         assert response.status == 200, (response.status, text)
     return (time.perf_counter() - started) * 1000, text
 
 
 def pick_body(ts: str, code_id: int, version: int, account: int, user: int) -> bytes:
-    action = {"action_id": "pick-income", "block_id": f"code:{code_id}:{version}:1",
-              "type": "external_select",
-              "selected_option": {"text": {"type": "plain_text", "text": "x"},
-                                  "value": str(account)}}
-    payload = {"type": "block_actions", "user": {"id": USER}, "team": {"id": "T1"},
-               "channel": {"id": CHANNEL},
-               "container": {"type": "message", "channel_id": CHANNEL, "message_ts": ts},
-               "message": {"ts": ts, "blocks": []}, "actions": [action]}
+    action = {
+        "action_id": "pick-income",
+        "block_id": f"code:{code_id}:{version}:1",
+        "type": "external_select",
+        "selected_option": {"text": {"type": "plain_text", "text": "x"}, "value": str(account)},
+    }
+    payload = {
+        "type": "block_actions",
+        "user": {"id": USER},
+        "team": {"id": "T1"},
+        "channel": {"id": CHANNEL},
+        "container": {"type": "message", "channel_id": CHANNEL, "message_ts": ts},
+        "message": {"ts": ts, "blocks": []},
+        "actions": [action],
+    }
     return urlencode({"payload": json.dumps(payload)}).encode()
 
 
 def options_body(query: str) -> bytes:
-    payload = {"type": "block_suggestion", "user": {"id": USER}, "team": {"id": "T1"},
-               "channel": {"id": CHANNEL}, "action_id": "pick-expense",
-               "block_id": "code:1:1:1", "value": query}
+    payload = {
+        "type": "block_suggestion",
+        "user": {"id": USER},
+        "team": {"id": "T1"},
+        "channel": {"id": CHANNEL},
+        "action_id": "pick-expense",
+        "block_id": "code:1:1:1",
+        "value": query,
+    }
     return urlencode({"payload": json.dumps(payload)}).encode()
 
 
 async def load(port: int, users: int, rounds: int) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {"pick": [], "options": []}
     async with aiohttp.ClientSession() as session:
-        command = urlencode({"command": "/costcodes", "text": "", "user_id": USER,
-                             "channel_id": CHANNEL, "team_id": "T1"}).encode()
+        command = urlencode(
+            {
+                "command": "/costcodes",
+                "text": "",
+                "user_id": USER,
+                "channel_id": CHANNEL,
+                "team_id": "T1",
+            }
+        ).encode()
         await post(session, port, command)
         await asyncio.sleep(0.5)
 
@@ -166,12 +195,15 @@ async def load(port: int, users: int, rounds: int) -> dict[str, list[float]]:
             rng = random.Random(n)
             for r in range(rounds):
                 code_id = 1 + n * rounds + r
-                spent, _ = await post(session, port, pick_body("1700000000.000001", code_id, 1,
-                                                               1 + rng.randrange(1000), n))
+                spent, _ = await post(
+                    session,
+                    port,
+                    pick_body("1700000000.000001", code_id, 1, 1 + rng.randrange(1000), n),
+                )
                 times["pick"].append(spent)
                 spent, _ = await post(session, port, options_body(rng.choice(WORDS)))
                 times["options"].append(spent)
-                await asyncio.sleep(rng.uniform(0.05, 0.2))
+                await asyncio.sleep(rng.uniform(*THINK_SECONDS))
 
         await asyncio.gather(*(user(n) for n in range(users)))
     return times
@@ -181,25 +213,39 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
-async def search_times(url: str) -> list[float]:
+async def search_times(url: str) -> dict[str, list[float]]:
+    """The picker's search as the server runs it (index) and the plain SQL search, in-process."""
     engine = db.make_engine(url)
-    sessions = db.make_session_factory(engine)
-    spent = []
+    reads = ReadSessions(url, db.make_session_factory(engine))
+    index = AccountIndex()
+    spent: dict[str, list[float]] = {"index": [], "sql": []}
+    async with reads.sessions() as session:
+        await index.search(session, query="", purpose=accounts.Purpose.INCOME)  # load once
     for n in range(200):
         query = WORDS[n % len(WORDS)]
         purpose = accounts.Purpose.INCOME if n % 2 else accounts.Purpose.EXPENSE
-        started = time.perf_counter()
-        async with sessions() as session:
-            await accounts.search_accounts(session, query=query, purpose=purpose)
-        spent.append((time.perf_counter() - started) * 1000)
+        for kind in ("index", "sql"):
+            started = time.perf_counter()
+            async with reads.sessions() as session:
+                if kind == "index":
+                    await index.search(session, query=query, purpose=purpose)
+                else:
+                    await accounts.search_accounts(session, query=query, purpose=purpose)
+            spent[kind].append((time.perf_counter() - started) * 1000)
+    await reads.close()
     await engine.dispose()
     return spent
 
 
 def start(args: list[str]) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 async def wait_port(port: int) -> None:
@@ -213,11 +259,13 @@ async def wait_port(port: int) -> None:
     raise SystemExit(f"nothing listens on {port}")
 
 
-async def measure(mode: str, url: str, slack_url: str, users: int, rounds: int
-                  ) -> dict[str, list[float]]:
+async def measure(
+    mode: str, url: str, slack_url: str, users: int, rounds: int
+) -> dict[str, list[float]]:
     port = free_port()
-    server = start([__file__, "--serve", mode, "--url", url, "--slack", slack_url,
-                    "--port", str(port)])
+    server = start(
+        [__file__, "--serve", mode, "--url", url, "--slack", slack_url, "--port", str(port)]
+    )
     try:
         await wait_port(port)
         await post_warmup(port)
@@ -252,8 +300,11 @@ async def bench(args: argparse.Namespace) -> None:
     report(results, search, args)
 
 
-def report(results: dict[str, dict[str, list[float]]], search: list[float],
-           args: argparse.Namespace) -> None:
+def report(
+    results: dict[str, dict[str, list[float]]],
+    search: dict[str, list[float]],
+    args: argparse.Namespace,
+) -> None:
     print(f"{args.users} users, {args.accounts:,} accounts, SQLite; milliseconds")
     print("| request | bare p50 | bare p99 | real p50 | real p99 | real p99 / bare p99 |")
     print("|---|---:|---:|---:|---:|---:|")
@@ -261,10 +312,16 @@ def report(results: dict[str, dict[str, list[float]]], search: list[float],
         bare, real = results["bare"][kind], results["real"][kind]
         b50, b99 = percentile(bare, 50), percentile(bare, 99)
         r50, r99 = percentile(real, 50), percentile(real, 99)
-        print(f"| {kind} ({len(real)}) | {b50:.1f} | {b99:.1f} | {r50:.1f} | {r99:.1f} | "
-              f"{r99 / b99:.2f} |")
-    print(f"| GL search in-process ({len(search)}) | | | {percentile(search, 50):.1f} | "
-          f"{percentile(search, 99):.1f} | |")
+        print(
+            f"| {kind} ({len(real)}) | {b50:.1f} | {b99:.1f} | {r50:.1f} | {r99:.1f} | "
+            f"{r99 / b99:.2f} |"
+        )
+    for kind, label in (("index", "GL search, index (served)"), ("sql", "GL search, SQL LIKE")):
+        values = search[kind]
+        print(
+            f"| {label} ({len(values)}) | | | {percentile(values, 50):.1f} | "
+            f"{percentile(values, 99):.1f} | |"
+        )
 
 
 def main() -> None:

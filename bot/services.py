@@ -5,12 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import db
 from bot.config import Settings
 from bot.models import utcnow
+
+if TYPE_CHECKING:
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.refresh import Refresher
 
 Clock = Callable[[], datetime]
 
@@ -23,6 +29,10 @@ class Services:
     engine: AsyncEngine
     sessions: db.SessionFactory
     clock: Clock = field(default=utcnow)
+    slack_client: AsyncWebClient | None = None
+    """The Slack Web API client, when Slack is configured (bot.slack_app.attach_slack)."""
+    refresher: Refresher | None = None
+    """Keeps posted Slack messages current; register a renderer per PostedMessage.kind."""
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -1,0 +1,191 @@
+"""The cost code list as Slack shows it: its pages, its posted copies, and their renderer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from blocks.costcodes import list_message
+from bot import refresh, rules
+from bot.accounts import to_view
+from bot.domain import (
+    CodeView,
+    LastChange,
+    ListAt,
+    ListFilter,
+    ListPage,
+    RejectBanner,
+    State,
+)
+from bot.models import CostCode, GLAccount, PostedMessage, RejectBatch
+
+KIND = "list"
+PAGE_SIZE = 10
+UNDO_FOR = timedelta(minutes=15)
+REFRESH_WINDOW = timedelta(days=14)
+"""Copies posted longer ago than this are left as they are (each refresh is a chat.update)."""
+
+
+async def load_page(
+    session: AsyncSession,
+    *,
+    list_filter: ListFilter,
+    page: int,
+    render_version: int,
+    last_change: LastChange | None = None,
+    banner: RejectBanner | None = None,
+) -> ListPage:
+    """One page (zero-based, clamped to the last page) of the codes in `list_filter`."""
+    in_filter = col(CostCode.state).in_([state.value for state in list_filter.states])
+    total = (await session.exec(select(func.count()).where(in_filter))).one()
+    rejectable = 0
+    if State.READY in list_filter.states:
+        ready = col(CostCode.state) == State.READY.value
+        rejectable = (await session.exec(select(func.count()).where(ready))).one()
+    page_count = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 0), page_count - 1)
+    statement = (
+        select(CostCode)
+        .where(in_filter)
+        .order_by(col(CostCode.code))
+        .offset(page * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    )
+    codes = (await session.exec(statement)).all()
+    return ListPage(
+        list_filter=list_filter,
+        codes=tuple(await code_views(session, codes)),
+        page=page,
+        page_count=page_count,
+        total=total,
+        rejectable=rejectable,
+        render_version=render_version,
+        last_change=last_change,
+        banner=banner,
+    )
+
+
+async def code_views(session: AsyncSession, codes: Sequence[CostCode]) -> list[CodeView]:
+    wanted = {
+        account_id
+        for code in codes
+        for account_id in (code.income_account_id, code.expense_account_id)
+        if account_id is not None
+    }
+    accounts: dict[int | None, GLAccount] = {}
+    if wanted:
+        found = await session.exec(select(GLAccount).where(col(GLAccount.id).in_(wanted)))
+        accounts = {account.id: account for account in found.all()}
+    views = []
+    for code in codes:
+        assert code.id is not None
+        income = accounts.get(code.income_account_id)
+        expense = accounts.get(code.expense_account_id)
+        views.append(
+            CodeView(
+                id=code.id,
+                code=code.code,
+                description=code.description,
+                division=code.division,
+                state=State(code.state),
+                version=code.version,
+                income=to_view(income) if income else None,
+                expense=to_view(expense) if expense else None,
+                last_error=code.last_error,
+                rule_error=rules.violation_text(code.code, code.description),
+                updated_at=code.updated_at,
+            )
+        )
+    return views
+
+
+def banner_json(banner: RejectBanner, token: str) -> str:
+    return json.dumps(
+        {"count": banner.count, "user_id": banner.user_id, "token": token, "skip": banner.skipped}
+    )
+
+
+async def read_banner(session: AsyncSession, raw: str | None, now: datetime) -> RejectBanner | None:
+    """The stored banner, with its Undo button only while that Reject All can still be undone."""
+    if not raw:
+        return None
+    data: dict[str, Any] = json.loads(raw)
+    token = str(data["token"])
+    batch = (await session.exec(select(RejectBatch).where(RejectBatch.token == token))).first()
+    undoable = batch is not None and batch.undone_at is None and now < batch.created_at + UNDO_FOR
+    return RejectBanner(
+        count=int(data["count"]),
+        user_id=str(data["user_id"]),
+        undo_token=token if undoable else None,
+        skipped=int(data.get("skip", 0)),
+    )
+
+
+def list_renderer(clock: refresh.Clock) -> refresh.Renderer:
+    """Renders a posted list copy as it is now; registered with the refresher for kind "list"."""
+
+    async def render(session: AsyncSession, row: PostedMessage) -> dict[str, Any] | None:
+        last_change = None
+        if row.last_change_by and row.last_change_at:
+            last_change = LastChange(row.last_change_by, row.last_change_at)
+        page = await load_page(
+            session,
+            list_filter=ListFilter(row.list_filter or ListFilter.READY.value),
+            page=row.page,
+            render_version=row.render_version,
+            last_change=last_change,
+            banner=await read_banner(session, row.banner, clock()),
+        )
+        if page.page != row.page:
+            row.page = page.page  # remembered, so that later changes find the page it shows
+        return list_message(page)
+
+    return render
+
+
+async def find_or_adopt(session: AsyncSession, at: ListAt, now: datetime) -> PostedMessage:
+    """The row of the copy that was clicked; one posted before rows were kept is adopted."""
+    statement = select(PostedMessage).where(
+        PostedMessage.channel == at.channel, PostedMessage.ts == at.ts
+    )
+    row = (await session.exec(statement)).first()
+    if row is None:
+        row = PostedMessage(
+            channel=at.channel,
+            ts=at.ts,
+            kind=KIND,
+            list_filter=at.list_filter.value,
+            page=at.page,
+            created_at=now,
+        )
+        session.add(row)
+        await session.flush()
+    return row
+
+
+async def mark_copies(
+    session: AsyncSession,
+    filters: Iterable[ListFilter],
+    *,
+    now: datetime,
+    changed_by: str,
+    also: Iterable[int] = (),
+) -> None:
+    """Mark every recent list copy showing one of `filters` (and the rows in `also`) dirty."""
+    showing = col(PostedMessage.list_filter).in_([f.value for f in filters])
+    recent = col(PostedMessage.created_at) >= now - REFRESH_WINDOW
+    where = (col(PostedMessage.kind) == KIND) & showing & recent
+    extra = list(also)
+    if extra:
+        where = where | col(PostedMessage.id).in_(extra)
+    await refresh.mark_dirty(session, where, last_change_by=changed_by, last_change_at=now)
+
+
+def filters_showing(*states: State) -> list[ListFilter]:
+    return [f for f in ListFilter if any(state in f.states for state in states)]

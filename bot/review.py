@@ -1,0 +1,238 @@
+"""The review service Slack's listeners call: post the list, page it, autosave picks, reject, undo.
+
+Each method checks ERP permission where the design asks for it, changes cost codes only through
+`bot.statemachine` (compare-and-set, audited), marks the affected posted copies for the
+refresher in the same transaction, and re-renders the copy that was clicked at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from blocks.costcodes import list_message
+from bot import accounts, db, listing, queries, refresh, reject, statemachine
+from bot.account_index import AccountIndex
+from bot.accounts import Purpose
+from bot.domain import AccountView, Caller, ListAt, ListFilter, State, StatusSummary, Surface
+from bot.errors import ConflictError, CostCodeError, RuleViolation
+from bot.models import CostCode, PostedMessage
+from bot.permissions import Permissions
+from bot.reads import ReadSessions
+from bot.refresh import Refresher
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class NotAvailableYet(CostCodeError):
+    """A command or button whose feature comes in a later release."""
+
+
+class CannotPost(CostCodeError):
+    """Slack refused to post the list in this channel."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountPick:
+    """One GL account picked in a list row; `account_id` None clears the Expense account."""
+
+    at: ListAt
+    code_id: int
+    code_version: int
+    purpose: Purpose
+    account_id: int | None
+
+
+class Review:
+    """The Slack-facing service: one method per thing a person can do with the list."""
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        client: AsyncWebClient,
+        refresher: Refresher,
+        permissions: Permissions,
+    ) -> None:
+        self.services = services
+        self.client = client
+        self.refresher = refresher
+        self.permissions = permissions
+        self.accounts = AccountIndex()
+        self.reads = ReadSessions(services.settings.database_url, services.sessions)
+        refresher.register(listing.KIND, listing.list_renderer(services.clock))
+
+    async def post_list(self, caller: Caller, list_filter: ListFilter) -> None:
+        """Post page one of `list_filter` in the caller's channel and remember the copy."""
+        if caller.channel_id is None:
+            raise CannotPost("Use /costcodes in a channel to post the list there.")
+        async with self._session() as session:
+            page = await listing.load_page(
+                session, list_filter=list_filter, page=0, render_version=1
+            )
+        try:
+            posted = await self.client.chat_postMessage(
+                channel=caller.channel_id, **list_message(page)
+            )
+        except SlackApiError as exc:
+            raise CannotPost(
+                "I can't post in this channel. Invite me with /invite @costcodes and try again."
+            ) from exc
+        async with self._session() as session:
+            session.add(
+                PostedMessage(
+                    channel=str(posted["channel"]),
+                    ts=str(posted["ts"]),
+                    kind=listing.KIND,
+                    list_filter=list_filter.value,
+                    page=0,
+                    render_version=1,
+                    refreshed_at=self.services.clock(),
+                    created_at=self.services.clock(),
+                )
+            )
+
+    async def show(self, caller: Caller, at: ListAt, list_filter: ListFilter, page: int) -> None:
+        """Turn the clicked copy to another page or filter; anyone may look."""
+        async with self._session() as session:
+            row = await listing.find_or_adopt(session, at, self.services.clock())
+            if row.list_filter != list_filter.value:
+                row.banner = None
+            row.list_filter, row.page = list_filter.value, page
+            session.add(row)
+            await session.flush()
+            message_id = row.id
+        assert message_id is not None
+        await self.refresher.refresh_now(message_id)
+
+    async def pick(self, caller: Caller, pick: AccountPick) -> None:
+        """Save a pick at once (compare-and-set on the version the person saw)."""
+        async with self._refresh_on_failure(pick.at):
+            await self.permissions.require(caller.user_id)
+            now = self.services.clock()
+            async with self._session() as session:
+                row = await listing.find_or_adopt(session, pick.at, now)
+                code = await statemachine.get_code(session, pick.code_id)
+                changes = await _pick_changes(session, pick)
+                if all(getattr(code, key) == value for key, value in changes.items()):
+                    return  # a double click, or the same pick from another copy: nothing to do
+                if code.version != pick.code_version:
+                    raise _conflict(code)
+                await statemachine.edit(
+                    session,
+                    code=code,
+                    changes=changes,
+                    actor=caller.user_id,
+                    surface=Surface.SLACK,
+                    action=f"pick {pick.purpose.value}",
+                )
+                filters = listing.filters_showing(State(code.state))
+                await listing.mark_copies(
+                    session, filters, now=now, changed_by=caller.user_id, also=[_id(row)]
+                )
+            await self._refreshed(_id(row))
+
+    async def reject_all(self, caller: Caller, at: ListAt) -> None:
+        """Reject every Ready code in the list (all pages); the copy shows the yellow banner."""
+        async with self._refresh_on_failure(at):
+            await self.permissions.require(caller.user_id)
+            async with self._session() as session:
+                row = await listing.find_or_adopt(session, at, self.services.clock())
+                await reject.reject_all(
+                    session, row, actor=caller.user_id, now=self.services.clock()
+                )
+            await self._refreshed(_id(row))
+
+    async def undo(self, caller: Caller, at: ListAt, token: str) -> None:
+        """Put the codes of one Reject All back in Ready to Export, within 15 minutes."""
+        async with self._refresh_on_failure(at):
+            await self.permissions.require(caller.user_id)
+            async with self._session() as session:
+                row = await listing.find_or_adopt(session, at, self.services.clock())
+                await reject.undo(
+                    session, row, token=token, actor=caller.user_id, now=self.services.clock()
+                )
+            await self._refreshed(_id(row))
+
+    async def export(self, caller: Caller, at: ListAt) -> None:
+        """Export Cost Codes: permission is checked now; the export itself comes next."""
+        await self.permissions.require(caller.user_id)
+        raise NotAvailableYet("Export Cost Codes is not available yet; nothing was exported.")
+
+    async def retry_failed(self, caller: Caller, at: ListAt) -> None:
+        await self.permissions.require(caller.user_id)
+        raise NotAvailableYet("Retry is not available yet; nothing was changed.")
+
+    async def search(self, purpose: Purpose, query: str) -> list[AccountView]:
+        """GL accounts for a picker: at most 100, the picker's own account types first.
+
+        Served from an in-memory index (same order and matching as accounts.search_accounts):
+        a substring scan of 100,000 rows per keystroke is too slow on SQLite.
+        """
+        async with self.reads.sessions() as session:
+            return await self.accounts.search(session, query=query, purpose=purpose)
+
+    async def close(self) -> None:
+        await self.reads.close()
+
+    async def warm(self) -> None:
+        """Load the account index at start-up, so the first person typing does not wait."""
+        try:
+            await self.search(Purpose.INCOME, "")
+        except Exception:  # a cold index only costs the first search some time
+            log.exception("could not load the GL account index")
+
+    async def status(self) -> StatusSummary:
+        async with self.services.sessions() as session:
+            return await queries.status_summary(session)
+
+    def _session(self) -> AbstractAsyncContextManager[AsyncSession]:
+        return db.session_scope(self.services.sessions)
+
+    async def _refreshed(self, message_id: int) -> None:
+        await self.refresher.refresh_now(message_id)
+        self.refresher.kick()
+
+    @asynccontextmanager
+    async def _refresh_on_failure(self, at: ListAt) -> AsyncIterator[None]:
+        """After a refused or stale click, re-render that copy so no unsaved pick stays shown."""
+        try:
+            yield
+        except CostCodeError:
+            try:
+                async with self._session() as session:
+                    row = await listing.find_or_adopt(session, at, self.services.clock())
+                    await refresh.mark_ids(session, [_id(row)])
+                self.refresher.kick()
+            except Exception:  # the person's error message matters more than this refresh
+                log.exception("could not mark %s/%s for a refresh", at.channel, at.ts)
+            raise
+
+
+def _id(row: PostedMessage) -> int:
+    assert row.id is not None
+    return row.id
+
+
+def _conflict(code: CostCode) -> ConflictError:
+    return ConflictError(
+        f"{code.code} was changed by someone else a moment ago, so nothing was saved. "
+        "The list shows the latest; please try again."
+    )
+
+
+async def _pick_changes(session: AsyncSession, pick: AccountPick) -> dict[str, int | None]:
+    field = f"{pick.purpose.value}_account_id"
+    if pick.account_id is None:
+        if pick.purpose is Purpose.INCOME:
+            raise RuleViolation("GL Account – Income is required; please pick an account.")
+        return {field: None}
+    account = await accounts.get_account(session, pick.account_id)
+    return {field: account.id}

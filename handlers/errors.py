@@ -1,0 +1,110 @@
+"""The one error handler: domain errors become an ephemeral note, others a logged reference."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncBoltContext, AsyncRespond
+from slack_bolt.kwargs_injection.async_args import AsyncArgs
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks.messages import error_message, not_permitted_message, unexpected_error_message
+from bot.errors import CostCodeError
+from bot.permissions import Refused
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(
+    error: Exception,
+    body: dict[str, Any],
+    context: AsyncBoltContext,
+    client: AsyncWebClient,
+    respond: AsyncRespond | None,
+) -> None:
+    if isinstance(error, CostCodeError):
+        log.info("%s told %s: %s", describe(body), context.user_id, error.message)
+        message = reply_for(error)
+    else:
+        reference = uuid.uuid4().hex[:10]
+        log.error(
+            "unexpected error [ref %s] handling %s from %s in %s",
+            reference,
+            describe(body),
+            context.user_id,
+            context.channel_id,
+            exc_info=error,
+        )
+        message = unexpected_error_message(reference)
+    await tell(message, context, client, respond)
+
+
+def reply_for(error: CostCodeError) -> dict[str, Any]:
+    if isinstance(error, Refused):
+        return not_permitted_message(error.who_can)
+    return error_message(error.message)
+
+
+async def tell(
+    message: dict[str, Any],
+    context: AsyncBoltContext,
+    client: AsyncWebClient,
+    respond: AsyncRespond | None,
+) -> None:
+    """Ephemeral to the person in the channel; the response_url if Slack will not allow that."""
+    if context.channel_id and context.user_id:
+        try:
+            await client.chat_postEphemeral(
+                channel=context.channel_id,
+                user=context.user_id,
+                text=message["text"],
+                blocks=message["blocks"],
+            )
+            return
+        except SlackApiError as exc:
+            log.warning(
+                "chat.postEphemeral failed (%s); using response_url", exc.response.get("error")
+            )
+    if respond is not None and respond.response_url:
+        await respond(**message)
+
+
+def describe(body: dict[str, Any]) -> str:
+    """What the request was, for log lines: its type and the action or command."""
+    kind = str(body.get("type") or ("slash command" if "command" in body else "request"))
+    actions = body.get("actions") or []
+    what = body.get("command") or body.get("action_id")
+    if actions and isinstance(actions[0], dict):
+        what = actions[0].get("action_id")
+    return f"{kind} {what}" if what else kind
+
+
+Listener = Callable[..., Awaitable[None]]
+
+
+def guarded(listener: Listener) -> Callable[[AsyncArgs], Awaitable[None]]:
+    """An ack-first listener whose errors go straight to `on_error`.
+
+    slack_bolt (1.30) forgets a listener's ack() when the listener then fails before Bolt's
+    10 ms poll has seen the ack; Slack would get a 404 three seconds later. Handling the error
+    here keeps the ack, and the error still reaches the one error handler.
+    """
+    names = list(inspect.signature(listener).parameters)
+
+    async def run(args: AsyncArgs) -> None:
+        kwargs = {
+            name: args.context[name] if name in args.context else getattr(args, name)
+            for name in names
+        }
+        try:
+            await listener(**kwargs)
+        except Exception as error:
+            await on_error(error, args.body, args.context, args.client, args.respond)
+
+    run.__name__ = run.__qualname__ = listener.__name__
+    return run

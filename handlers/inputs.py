@@ -1,0 +1,179 @@
+"""Slack payloads → typed inputs: the one place that knows where Slack puts things in a request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from blocks.ids import (
+    NONE_VALUE,
+    ActionId,
+    ListRef,
+    list_ref_from_blocks,
+    parse_code_block_id,
+)
+from bot.accounts import Purpose
+from bot.domain import ListAt, ListFilter
+from bot.errors import CostCodeError
+from bot.review import AccountPick
+
+Payload = Mapping[str, Any]
+T = TypeVar("T")
+
+
+class UnreadablePayload(CostCodeError):
+    """Slack sent a request this app cannot read; nothing was changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewCommand:
+    """`/costcodes` or `/costcodes review [filter]`: post the list in the channel."""
+
+    list_filter: ListFilter = ListFilter.READY
+
+
+@dataclass(frozen=True, slots=True)
+class HelpCommand:
+    """`/costcodes help`, and the answer to anything not understood."""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusCommand:
+    """`/costcodes status`."""
+
+
+@dataclass(frozen=True, slots=True)
+class LaterCommand:
+    """A subcommand whose feature comes in a later release (`accounts sync`, `digest …`)."""
+
+    name: str
+
+
+Command = ReviewCommand | HelpCommand | StatusCommand | LaterCommand
+
+
+def _review(rest: list[str]) -> Command:
+    if not rest:
+        return ReviewCommand()
+    if len(rest) == 1 and rest[0] in ListFilter._value2member_map_:
+        return ReviewCommand(ListFilter(rest[0]))
+    return HelpCommand()
+
+
+# First word → how the rest of the words are read; extend here for new subcommands.
+_SUBCOMMANDS: dict[str, Callable[[list[str]], Command]] = {
+    "review": _review,
+    "status": lambda rest: HelpCommand() if rest else StatusCommand(),
+    "help": lambda rest: HelpCommand(),
+    "accounts": lambda rest: (
+        LaterCommand("/costcodes accounts sync") if rest == ["sync"] else HelpCommand()
+    ),
+    "digest": lambda rest: LaterCommand("/costcodes digest") if rest else HelpCommand(),
+}
+
+
+def parse_command(text: str | None) -> Command:
+    """The `/costcodes` text as a command; help for anything not understood."""
+    words = (text or "").lower().split()
+    if not words:
+        return ReviewCommand()
+    reader = _SUBCOMMANDS.get(words[0])
+    return reader(words[1:]) if reader else HelpCommand()
+
+
+@dataclass(frozen=True, slots=True)
+class PageTurn:
+    """Show another page or filter on the clicked copy."""
+
+    at: ListAt
+    target: ListRef
+
+
+@dataclass(frozen=True, slots=True)
+class UndoClick:
+    at: ListAt
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccountQuery:
+    """What a GL account picker asks for while someone types."""
+
+    purpose: Purpose
+    text: str
+
+
+def _reading(parse: Callable[[Payload], T]) -> Callable[[Payload], T]:
+    def read(body: Payload) -> T:
+        try:
+            return parse(body)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise UnreadablePayload(
+                "Slack sent something this app could not read, so nothing was changed. "
+                "Post the list again with /costcodes and retry."
+            ) from exc
+
+    return read
+
+
+def _action(body: Payload) -> Payload:
+    action = body["actions"][0]
+    assert isinstance(action, Mapping)
+    return action
+
+
+@_reading
+def list_at(body: Payload) -> ListAt:
+    """The clicked list copy: its channel, ts, and the page its header says it shows."""
+    container = body.get("container") or {}
+    message = body["message"]
+    channel = container.get("channel_id") or body["channel"]["id"]
+    ts = container.get("message_ts") or message["ts"]
+    ref = list_ref_from_blocks(message.get("blocks") or ()) or ListRef(ListFilter.READY)
+    return ListAt(str(channel), str(ts), ref.list_filter, ref.page)
+
+
+_PURPOSES = {
+    ActionId.PICK_INCOME.value: Purpose.INCOME,
+    ActionId.PICK_EXPENSE.value: Purpose.EXPENSE,
+}
+
+
+@_reading
+def account_pick(body: Payload) -> AccountPick:
+    action = _action(body)
+    row = parse_code_block_id(str(action["block_id"]))
+    value = str((action.get("selected_option") or {}).get("value") or NONE_VALUE)
+    return AccountPick(
+        at=list_at(body),
+        code_id=row.code_id,
+        code_version=row.code_version,
+        purpose=_PURPOSES[str(action["action_id"])],
+        account_id=None if value == NONE_VALUE else int(value),
+    )
+
+
+@_reading
+def page_turn(body: Payload) -> PageTurn:
+    """Previous/Next carry `filter:page` in their value, the filter select in its option."""
+    action = _action(body)
+    selected = action.get("selected_option")
+    value = selected["value"] if selected else action["value"]
+    return PageTurn(at=list_at(body), target=ListRef.decode(str(value)))
+
+
+@_reading
+def undo_click(body: Payload) -> UndoClick:
+    return UndoClick(at=list_at(body), token=str(_action(body)["value"]))
+
+
+@_reading
+def review_target(body: Payload) -> ListFilter:
+    """The list a digest's Review button asks for."""
+    return ListRef.decode(str(_action(body)["value"])).list_filter
+
+
+@_reading
+def account_query(payload: Payload) -> AccountQuery:
+    return AccountQuery(_PURPOSES[str(payload["action_id"])], str(payload.get("value") or ""))

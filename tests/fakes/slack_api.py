@@ -1,0 +1,212 @@
+"""A fake Slack Web API on 127.0.0.1 that the app really talks to over HTTP (via SLACK_API_URL).
+
+It records every call (method, form/query params, JSON body), answers the way Slack does for the
+methods the app uses, keeps the latest version of each posted message, captures posts to
+response_urls, and can be told to answer HTTP 429 with Retry-After for the next N calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_USER = "UBOT"
+TEAM = "T0001"
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    json: dict[str, Any] | None
+    status: int = 200
+    token: str | None = None
+    """The bearer token the call was made with."""
+
+    @property
+    def args(self) -> dict[str, Any]:
+        """Form/query parameters and the JSON body together, as the method received them."""
+        merged = dict(self.params)
+        merged.update(self.json or {})
+        for key in ("blocks", "attachments"):
+            if isinstance(merged.get(key), str):
+                merged[key] = json.loads(merged[key])
+        return merged
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    updates: int = 0
+
+
+class FakeSlack:
+    """Serve with `await fake.start()`; point the app at `fake.api_url`."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.responses: list[dict[str, Any]] = []
+        """Bodies posted to response_urls (`fake.response_url(...)`)."""
+        self.messages: dict[tuple[str, str], Message] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        self.groups: dict[str, list[str]] = {}
+        self.refuse_posts_in: set[str] = set()
+        self._limited = 0
+        self._retry_after = 1
+        self._ts = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    # -- control -----------------------------------------------------------------------------
+
+    def rate_limit(self, next_calls: int, retry_after: int = 1) -> None:
+        """Answer the next `next_calls` API calls with HTTP 429 and this Retry-After."""
+        self._limited = next_calls
+        self._retry_after = retry_after
+
+    def add_user(self, user_id: str, *, admin: bool = False, owner: bool = False) -> None:
+        self.users[user_id] = {"id": user_id, "is_admin": admin, "is_owner": owner}
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        return f"{self.base_url}/respond/{name}"
+
+    def of(self, method: str, status: int = 200) -> list[Call]:
+        """The calls of one method that Slack answered with `status`."""
+        return [c for c in self.calls if c.method == method and c.status == status]
+
+    def message(self, channel: str, ts: str) -> Message:
+        return self.messages[(channel, ts)]
+
+    # -- server ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/respond/{name}", self._respond)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base_url = f"http://127.0.0.1:{port}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        self.responses.append(await request.json())
+        return web.Response(text="ok")
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params: dict[str, Any] = dict(request.query)
+        body: dict[str, Any] | None = None
+        if request.content_type == "application/json":
+            body = await request.json()
+        elif request.can_read_body:
+            params.update(await request.post())
+        auth = request.headers.get("Authorization", "")
+        call = Call(method, params, body, token=auth.removeprefix("Bearer ") or None)
+        self.calls.append(call)
+        if self._limited > 0:
+            self._limited -= 1
+            call.status = 429
+            headers = {"Retry-After": str(self._retry_after)}
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429, headers=headers
+            )
+        await asyncio.sleep(0)
+        handler = self._handlers().get(method)
+        answer = handler(call.args) if handler else {"ok": False, "error": "unknown_method"}
+        return web.json_response(answer)
+
+    def _handlers(self) -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
+        return {
+            "auth.test": lambda args: {
+                "ok": True,
+                "user_id": BOT_USER,
+                "bot_id": "B0001",
+                "team_id": TEAM,
+                "team": "Example Construction",
+                "user": "costcodes",
+                "url": "https://example.slack.com/",
+            },
+            "chat.postMessage": self._post,
+            "chat.update": self._update,
+            "chat.postEphemeral": lambda args: {"ok": True, "message_ts": self._next_ts()},
+            "users.info": self._user,
+            "usergroups.users.list": self._group,
+            "apps.connections.open": lambda args: {"ok": False, "error": "not_allowed"},
+        }
+
+    def _next_ts(self) -> str:
+        return f"1700000000.{next(self._ts):06d}"
+
+    def _post(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args["channel"])
+        if channel in self.refuse_posts_in:
+            return {"ok": False, "error": "not_in_channel"}
+        ts = self._next_ts()
+        self.messages[(channel, ts)] = Message(
+            channel,
+            ts,
+            str(args.get("text", "")),
+            args.get("blocks") or [],
+            args.get("attachments") or [],
+        )
+        return {"ok": True, "channel": channel, "ts": ts, "message": {"text": args.get("text")}}
+
+    def _update(self, args: dict[str, Any]) -> dict[str, Any]:
+        key = (str(args["channel"]), str(args["ts"]))
+        found = self.messages.get(key)
+        if found is None:
+            return {"ok": False, "error": "message_not_found"}
+        found.text = str(args.get("text", ""))
+        found.blocks = args.get("blocks") or []
+        found.attachments = args.get("attachments") or []
+        found.updates += 1
+        return {"ok": True, "channel": key[0], "ts": key[1], "text": found.text}
+
+    def _user(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(str(args.get("user")))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": user}
+
+    def _group(self, args: dict[str, Any]) -> dict[str, Any]:
+        members = self.groups.get(str(args.get("usergroup")))
+        if members is None:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": members}
+
+
+async def _serve_forever(port: int) -> None:
+    fake = FakeSlack()
+    app = web.Application()
+    app.router.add_route("*", "/api/{method}", fake._api)
+    app.router.add_post("/respond/{name}", fake._respond)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":  # `python -m tests.fakes.slack_api PORT`, for bench/slack_ack.py
+    import sys
+
+    asyncio.run(_serve_forever(int(sys.argv[1])))

@@ -1,0 +1,93 @@
+"""Scenario fixtures: the real server (bot.server.build_web_app) talking to a fake Slack Web API."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot import accounts, db, intake
+from bot.domain import Surface
+from bot.refresh import Refresher
+from bot.server import build_web_app
+from bot.services import Services
+from tests.conftest import EXAMPLES, make_settings
+from tests.fakes.slack_api import FakeSlack
+from tests.handlers.slack_driver import ADMIN, OTHER, SECRET, SlackDriver
+
+MakeDriver = Callable[..., Awaitable[SlackDriver]]
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    fake = FakeSlack()
+    await fake.start()
+    fake.add_user(ADMIN)
+    fake.add_user(OTHER)
+    yield fake
+    await fake.stop()
+
+
+async def seed(services: Services) -> None:
+    """The example chart of accounts and the example cost codes, all Ready to Export."""
+    rows, problems = intake.read_file(EXAMPLES / "cost_codes.csv")
+    assert not problems
+    chart = accounts.read_accounts_csv(EXAMPLES / "gl_accounts.csv")
+    async with db.session_scope(services.sessions) as session:
+        await accounts.apply_chart(session, chart)
+        await intake.apply_rows(
+            session, rows, actor="cli:test", surface=Surface.CLI, source="import:test"
+        )
+
+
+@pytest.fixture
+async def make_driver(
+    services: Services, fake_slack: FakeSlack, database_url: str
+) -> AsyncIterator[MakeDriver]:
+    """Build the server with Slack settings (ERP_ADMINS etc. as given) and seed the examples."""
+    clients: list[TestClient] = []
+    drivers: list[SlackDriver] = []
+
+    async def make(erp_admins: str = ADMIN, **settings: object) -> SlackDriver:
+        slack_services = dataclasses.replace(
+            services,
+            settings=make_settings(
+                database_url,
+                slack_bot_token="xoxb-test",
+                slack_signing_secret=SECRET,
+                slack_api_url=fake_slack.api_url,
+                erp_admins=erp_admins,
+                **settings,
+            ),
+        )
+        from bot.slack_app import make_client
+
+        slack_services.slack_client = make_client(slack_services.settings)
+        refresher = Refresher(
+            sessions=services.sessions,
+            client=slack_services.slack_client,
+            clock=services.clock,
+            run_in_background=False,
+        )
+        slack_services.refresher = refresher
+        await seed(slack_services)
+        client = TestClient(TestServer(build_web_app(slack_services)))
+        await client.start_server()
+        clients.append(client)
+        driver = SlackDriver(client, fake_slack, slack_services, refresher)
+        drivers.append(driver)
+        return driver
+
+    yield make
+    for client in clients:
+        await client.close()
+    for driver in drivers:  # Slack shows an error for any answer but 200 (401: deliberate)
+        assert set(driver.statuses) <= {200, 401}, driver.statuses
+
+
+@pytest.fixture
+async def slack(make_driver: MakeDriver) -> SlackDriver:
+    """The usual set-up: ERP_ADMINS names ADMIN only."""
+    return await make_driver()
