@@ -21,6 +21,7 @@ from blocks.elements import (
     slack_date,
     static_select,
     truncate,
+    who,
 )
 from blocks.ids import (
     ActionId,
@@ -181,7 +182,7 @@ def _footer(page: ListPage) -> list[Block]:
     value = ListRef(page.list_filter, page.page).encode()
     block_id = versioned(BlockId.FOOTER, page.render_version)
     if page.list_filter is ListFilter.READY and page.export is not None:
-        started = f"{mention(page.export.user_id)} at {slack_date(page.export.at)}"
+        started = f"{who(page.export.user_id)} at {slack_date(page.export.at)}"
         return [context(f"Export started by {started}", block_id=block_id)]
     if page.list_filter is ListFilter.READY and page.rejectable > 0:
         question = (
@@ -202,7 +203,7 @@ def _last_change(page: ListPage) -> list[Block]:
     change = page.last_change
     if change is None:
         return []
-    return [context(f"Last change by {mention(change.user_id)} at {slack_date(change.at)}")]
+    return [context(f"Last change by {who(change.user_id)} at {slack_date(change.at)}")]
 
 
 def _banner_attachment(banner: RejectBanner, render_version: int) -> dict[str, Any]:

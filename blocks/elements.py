@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -21,6 +22,9 @@ CONFIRM_TEXT_MAX = 300
 ID_MAX = 255
 
 
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
 def escape(text: str) -> str:
     """Escape the three characters Slack's mrkdwn treats as markup, for text people typed."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -37,6 +41,11 @@ def plural(count: int, singular: str, many: str) -> str:
 
 def mention(user_id: str) -> str:
     return f"<@{user_id}>"
+
+
+def who(actor: str) -> str:
+    """A Slack user as a mention; another actor (the CLI's `cli:ann`) as plain words."""
+    return mention(actor) if _SLACK_USER.match(actor) else escape(actor)
 
 
 def slack_date(at: datetime) -> str:

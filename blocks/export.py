@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from blocks.elements import button, context, escape, mention, plural, section, slack_date
+from blocks.elements import button, context, escape, plural, section, slack_date, who
 from blocks.ids import ActionId, ListRef
 from blocks.messages import EPHEMERAL
 from bot.domain import ExportProgress, FailedCode, ListFilter
 
-_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 MAX_LISTED = 30
 """Failures listed by name in one reply; the rest are counted (section text holds 3,000)."""
 REASON_MAX = 150
@@ -24,11 +22,6 @@ def ago(at: datetime) -> str:
     """A relative time every reader sees from their own clock ("3 minutes ago")."""
     utc = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
     return f"<!date^{int(utc.timestamp())}^{{ago}}|{utc.strftime('%Y-%m-%d %H:%M UTC')}>"
-
-
-def who(actor: str) -> str:
-    """A Slack user as a mention; the CLI operator (`cli:ann`) as plain words."""
-    return mention(actor) if _SLACK_USER.match(actor) else escape(actor)
 
 
 def _codes(count: int) -> str:

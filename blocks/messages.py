@@ -1,19 +1,17 @@
-"""Short replies to /costcodes and reminders: help, status, digest, errors and refusals."""
+"""Short replies to /costcodes: help, status, errors and refusals (digests: blocks.digest)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from blocks.elements import (
-    button,
     context,
     escape,
-    plural,
     section,
     slack_date,
 )
-from blocks.ids import COMMAND, ActionId, BlockId, ListRef
-from bot.domain import STATE_LABELS, ListFilter, State, StatusSummary
+from blocks.ids import COMMAND
+from bot.domain import STATE_LABELS, State, StatusSummary
 
 EPHEMERAL = {"response_type": "ephemeral"}
 """Merged into replies only the asker should see (``respond`` and ``chat.postEphemeral``)."""
@@ -34,8 +32,9 @@ _USAGE = (
     ),
     (
         f"`{COMMAND} digest now|off|<cron>`",
-        "post the reminder digest now, stop it, or schedule it here, "
-        f"e.g. `{COMMAND} digest 0 9 * * 1-5` (weekdays at 9:00).",
+        "post the reminder digest now, stop it, or schedule it here with a 5-field cron or "
+        f"`weekdays|daily|mondays… H:MM`, e.g. `{COMMAND} digest 0 9 * * 1-5` or "
+        f"`{COMMAND} digest weekdays 9:00`; `{COMMAND} digest` shows the schedule.",
     ),
     (f"`{COMMAND} help`", "this message."),
 )
@@ -71,25 +70,6 @@ def status_message(summary: StatusSummary) -> dict[str, Any]:
         **EPHEMERAL,
         "text": f"Cost codes by Export Status — {', '.join(counts)}. {web_connector}.",
         "blocks": [section(f"*Cost codes by Export Status*\n{lines}"), context(web_connector)],
-    }
-
-
-def digest_message(summary: StatusSummary) -> dict[str, Any]:
-    """The scheduled reminder: what is waiting, and a button that posts the list."""
-    ready = summary.counts.get(State.READY, 0)
-    failed = summary.counts.get(State.FAILED, 0)
-    if not ready and not failed:
-        words = "No cost codes are waiting for review."
-        return {"text": words, "blocks": [section(words)]}
-    words = (
-        f"Cost codes waiting: {ready} in Ready to Export, "
-        f"{plural(failed, 'code', 'codes')} failed to export."
-    )
-    target = ListRef(ListFilter.READY if ready else ListFilter.FAILED)
-    review = button("Review Cost Codes", ActionId.REVIEW, target.encode(), style="primary")
-    return {
-        "text": words,
-        "blocks": [section(f":clipboard: {words}", accessory=review, block_id=BlockId.DIGEST)],
     }
 
 

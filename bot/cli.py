@@ -102,7 +102,7 @@ async def cmd_serve(args: argparse.Namespace, settings: Settings, out: TextIO, e
     from bot import server
 
     async def work(services: Services) -> int:
-        await server.run(services)
+        await server.run(services, sandbox=not args.no_sandbox)
         return EXIT_OK
 
     return await _with_services(settings, work)
@@ -209,6 +209,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = sub.add_parser("serve", help="run the server (Slack, Web Connector, /healthz)")
+    serve.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="without Slack settings, do not serve the sandbox page at /sandbox",
+    )
     serve.set_defaults(handler=cmd_serve)
     imp = sub.add_parser("import", help="import cost codes from CSV or JSON into Ready to Export")
     imp.add_argument("file", help="CSV with header code,description[,division], or a JSON list")

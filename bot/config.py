@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     qbwc_password: SecretStr | None = None
     qbwc_max_body_mb: int = Field(default=256, ge=1)
 
+    export_stale_minutes: int = Field(default=15, ge=1)
+    """Say so in the thread when the Web Connector has not picked an export up by then."""
+
     digest_channel: str | None = None
     digest_cron: str = "0 9 * * 1-5"
     tz: str = "UTC"

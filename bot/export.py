@@ -7,13 +7,14 @@ is sent and tells the person who pressed Export what stays behind and why.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import rules, statemachine
 from bot.domain import State, Surface
-from bot.models import CostCode, ExportBatch, GLAccount
+from bot.models import CostCode, ExportBatch, GLAccount, utcnow
 
 ACTIVE_BATCH_STATES = ("queued", "running")
 
@@ -78,6 +79,7 @@ async def start_export(
     channel: str | None = None,
     list_ts: str | None = None,
     source: State = State.READY,
+    now: datetime | None = None,
 ) -> ExportStart:
     """Queue every `source` code (Ready, or Failed for Retry) that may go, on every page.
 
@@ -96,7 +98,15 @@ async def start_export(
             eligible.append(code.id)
     if not eligible:
         return outcome
-    batch = ExportBatch(created_by=actor, surface=surface.value, channel=channel, list_ts=list_ts)
+    when = now or utcnow()
+    batch = ExportBatch(
+        created_by=actor,
+        surface=surface.value,
+        channel=channel,
+        list_ts=list_ts,
+        created_at=when,
+        updated_at=when,
+    )
     session.add(batch)
     await session.flush()
     moved = await statemachine.transition_many(

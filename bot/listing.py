@@ -16,6 +16,7 @@ from bot import refresh, rules
 from bot.accounts import to_view
 from bot.domain import (
     CodeView,
+    ExportNotice,
     LastChange,
     ListAt,
     ListFilter,
@@ -23,6 +24,7 @@ from bot.domain import (
     RejectBanner,
     State,
 )
+from bot.export import active_batch
 from bot.models import CostCode, GLAccount, PostedMessage, RejectBatch
 
 KIND = "list"
@@ -58,6 +60,11 @@ async def load_page(
         .limit(PAGE_SIZE)
     )
     codes = (await session.exec(statement)).all()
+    export = None
+    if list_filter is ListFilter.READY:
+        running = await active_batch(session)
+        if running is not None and running.id is not None:
+            export = ExportNotice(running.created_by, running.created_at, running.id)
     return ListPage(
         list_filter=list_filter,
         codes=tuple(await code_views(session, codes)),
@@ -68,6 +75,7 @@ async def load_page(
         render_version=render_version,
         last_change=last_change,
         banner=banner,
+        export=export,
     )
 
 

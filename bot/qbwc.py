@@ -152,7 +152,10 @@ class QbwcBackend:
             in_flight, requests = work
             found.in_flight = json.dumps(in_flight)
             found.requests_sent += 1
-            return build_message(requests, version=found.qbxml_version)
+            message = build_message(requests, version=found.qbxml_version)
+            touched = await settle_batches(session) if in_flight["kind"] != "accounts" else []
+        await self._notify(touched)  # "Exporting…" as soon as the Web Connector picks it up
+        return message
 
     async def receive_response(self, ticket: str, response: str, hresult: str, message: str) -> int:
         async with db.session_scope(self.services.sessions) as session:

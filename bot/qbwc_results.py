@@ -117,8 +117,12 @@ def conflict(item: ItemInfo, sent: Sent) -> str:
 
 def invalid_account(status: Status, sent: Sent) -> str:
     quoted = _QUOTED.search(status.message)
+    names = {sent.income_list_id: sent.income_name}
+    if sent.expense_list_id and sent.expense_name:
+        names[sent.expense_list_id] = sent.expense_name
     if quoted:
-        name = quoted.group(1)
+        # QuickBooks quotes the reference it could not resolve; we sent ListIDs, so name them.
+        name = names.get(quoted.group(1), quoted.group(1))
     elif sent.expense_name:
         name = f"{sent.income_name} or {sent.expense_name}"
     else:

@@ -11,22 +11,35 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from blocks.accounts import sync_requested_message, sync_waiting_message
 from blocks.costcodes import list_message
-from bot import accounts, db, listing, queries, refresh, reject, statemachine
+from blocks.export import already_exporting_message, held_message
+from bot import accounts, db, export, listing, queries, refresh, reject, statemachine
 from bot.account_index import AccountIndex
 from bot.accounts import Purpose
-from bot.domain import AccountView, Caller, ListAt, ListFilter, State, StatusSummary, Surface
+from bot.domain import (
+    AccountView,
+    Caller,
+    FailedCode,
+    ListAt,
+    ListFilter,
+    State,
+    StatusSummary,
+    Surface,
+)
 from bot.errors import ConflictError, CostCodeError, RuleViolation
-from bot.models import CostCode, PostedMessage
+from bot.models import CostCode, PostedMessage, QbwcJob
 from bot.permissions import Permissions
 from bot.reads import ReadSessions
 from bot.refresh import Refresher
 from bot.services import Services
+from bot.slack_export import ExportReporter
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +73,13 @@ class Review:
         client: AsyncWebClient,
         refresher: Refresher,
         permissions: Permissions,
+        reporter: ExportReporter,
     ) -> None:
         self.services = services
         self.client = client
         self.refresher = refresher
         self.permissions = permissions
+        self.reporter = reporter
         self.accounts = AccountIndex()
         self.reads = ReadSessions(services.settings.database_url, services.sessions)
         refresher.register(listing.KIND, listing.list_renderer(services.clock))
@@ -162,13 +177,76 @@ class Review:
             await self._refreshed(_id(row))
 
     async def export(self, caller: Caller, at: ListAt) -> None:
-        """Export Cost Codes: permission is checked now; the export itself comes next."""
+        """Export Cost Codes: every exportable Ready code, on every page, as one batch."""
         await self.permissions.require(caller.user_id)
-        raise NotAvailableYet("Export Cost Codes is not available yet; nothing was exported.")
+        await self._start_export(caller, at.channel, at.ts, State.READY, at)
 
-    async def retry_failed(self, caller: Caller, at: ListAt) -> None:
+    async def retry_failed(self, caller: Caller, channel: str, thread_ts: str) -> None:
+        """Retry: the Failed codes that may go now, as a new batch in the same thread."""
         await self.permissions.require(caller.user_id)
-        raise NotAvailableYet("Retry is not available yet; nothing was changed.")
+        await self._start_export(caller, channel, thread_ts, State.FAILED, None)
+
+    async def _start_export(
+        self, caller: Caller, channel: str, thread_ts: str, source: State, at: ListAt | None
+    ) -> None:
+        now = self.services.clock()
+        async with self._session() as session:
+            row = await listing.find_or_adopt(session, at, now) if at else None
+            start = await export.start_export(
+                session,
+                actor=caller.user_id,
+                surface=Surface.SLACK,
+                channel=channel,
+                list_ts=thread_ts,
+                source=source,
+                now=now,
+            )
+            if start.batch is not None:
+                extra = [_id(row)] if row else []
+                await listing.mark_copies(
+                    session, list(ListFilter), now=now, changed_by=caller.user_id, also=extra
+                )
+        held = [FailedCode(h.code, h.reason) for h in start.held]
+        if start.already_running is not None:
+            running = start.already_running
+            await self._ephemeral(
+                caller, channel, already_exporting_message(running.created_by, running.created_at)
+            )
+        elif start.batch is None or start.batch.id is None:
+            await self._ephemeral(caller, channel, held_message(held, exported=0))
+        else:
+            await self.reporter.post_status(start.batch.id, channel, thread_ts)
+            if held:
+                await self._ephemeral(
+                    caller, channel, held_message(held, exported=len(start.queued))
+                )
+            if row is not None:
+                await self._refreshed(_id(row))
+            self.refresher.kick()
+
+    async def accounts_sync(self, caller: Caller) -> None:
+        """Queue a GL account refresh; the reply in the channel gets a thread reply when done."""
+        await self.permissions.require(caller.user_id)
+        if caller.channel_id is None:
+            raise CannotPost("Use /costcodes accounts sync in a channel.")
+        async with self._session() as session:
+            job, created = await accounts.queue_sync(session, requested_by=caller.user_id)
+            waiting_for = job.requested_by
+        if not created:
+            await self._ephemeral(caller, caller.channel_id, sync_waiting_message(waiting_for))
+            return
+        posted = await self.client.chat_postMessage(
+            channel=caller.channel_id, **sync_requested_message(caller.user_id)
+        )
+        async with self._session() as session:
+            stored = await session.get(QbwcJob, job.id)
+            if stored is not None:
+                stored.channel, stored.thread_ts = caller.channel_id, str(posted["ts"])
+
+    async def _ephemeral(self, caller: Caller, channel: str, message: dict[str, Any]) -> None:
+        await self.client.chat_postEphemeral(
+            channel=channel, user=caller.user_id, text=message["text"], blocks=message["blocks"]
+        )
 
     async def search(self, purpose: Purpose, query: str) -> list[AccountView]:
         """GL accounts for a picker: at most 100, the picker's own account types first.

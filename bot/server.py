@@ -10,7 +10,8 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 
-from bot import __version__, db, queries, slack_app
+from bot import __version__, db, digests, queries, slack_app
+from bot import sandbox as sandbox_mode
 from bot.qbwc import QbwcBackend
 from bot.scheduler import build_scheduler, every
 from bot.services import Services
@@ -56,6 +57,11 @@ def build_web_app(services: Services) -> web.Application:
     slack_app.mount(app, services)  # POST /slack/events, Socket Mode, refresher: if configured
     app[SCHEDULER] = build_scheduler(services.settings.tz)
     every(app[SCHEDULER], "qbwc-sweep", backend.expire_silent_sessions, seconds=SWEEP_SECONDS)
+    reporter = services.export_reporter
+    if reporter is not None:
+        backend.listeners.append(reporter.on_progress)
+        every(app[SCHEDULER], "export-replies", reporter.tick, seconds=SWEEP_SECONDS)
+    digests.install(app, app[SCHEDULER], services)  # schedules from the database
     app.on_startup.append(_start_scheduler)
     app.on_cleanup.append(_stop_scheduler)
     return app
@@ -80,10 +86,16 @@ def log_missing_slack(services: Services) -> None:
         )
 
 
-async def run(services: Services) -> None:
-    """Serve until cancelled."""
-    app = build_web_app(services)
+async def run(services: Services, *, sandbox: bool = True) -> None:
+    """Serve until cancelled; given no Slack setting at all, as the local sandbox (bot.sandbox)."""
     log_missing_slack(services)
+    local = None
+    if sandbox and sandbox_mode.wanted(services.settings):
+        services, local = await sandbox_mode.prepare(services)
+    app = build_web_app(services)
+    if local is not None:
+        local.mount(app)  # the page, its controls and the Slack stand-in: sandbox mode only
+        log.info("sandbox mode: try the bot at %s/sandbox", local.base_url)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, services.settings.host, services.settings.port)

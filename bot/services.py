@@ -16,7 +16,9 @@ from bot.models import utcnow
 if TYPE_CHECKING:
     from slack_sdk.web.async_client import AsyncWebClient
 
+    from bot.digest_jobs import DigestJobs
     from bot.refresh import Refresher
+    from bot.slack_export import ExportReporter
 
 Clock = Callable[[], datetime]
 
@@ -33,6 +35,10 @@ class Services:
     """The Slack Web API client, when Slack is configured (bot.slack_app.attach_slack)."""
     refresher: Refresher | None = None
     """Keeps posted Slack messages current; register a renderer per PostedMessage.kind."""
+    export_reporter: ExportReporter | None = None
+    """Posts and refreshes export replies in Slack; the Web Connector backend notifies it."""
+    digest_jobs: DigestJobs | None = None
+    """This process's digest cron jobs (bot.digests.install); the CLI has none."""
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -24,6 +24,7 @@ from bot.permissions import Permissions
 from bot.refresh import Refresher
 from bot.review import Review
 from bot.services import Services
+from bot.slack_export import ExportReporter
 from handlers import register_all
 
 log = logging.getLogger(__name__)
@@ -80,11 +81,14 @@ def _build(services: Services) -> tuple[AsyncApp, Review]:
         process_before_response=False,
     )
     permissions = Permissions(services.slack_client, settings.erp_admins, services.clock)
+    reporter = ExportReporter(services, services.slack_client, services.refresher)
+    services.export_reporter = reporter
     review = Review(
         services,
         client=services.slack_client,
         refresher=services.refresher,
         permissions=permissions,
+        reporter=reporter,
     )
     register_all(app, services, review)
     return app, review

@@ -45,7 +45,8 @@ async def export_codes(ack: AsyncAck, body: Body, review: Review, caller: Caller
 
 async def retry_failed(ack: AsyncAck, body: Body, review: Review, caller: Caller) -> None:
     await ack()
-    await review.retry_failed(caller, inputs.list_at(body))
+    thread = inputs.thread_of(body)
+    await review.retry_failed(caller, thread.channel, thread.ts)
 
 
 async def review_list(ack: AsyncAck, body: Body, review: Review, caller: Caller) -> None:

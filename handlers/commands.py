@@ -6,12 +6,22 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
+from blocks.digest import digest_reply
 from blocks.ids import COMMAND
 from blocks.messages import help_message, not_available_message, status_message
+from bot.digests import Digests
 from bot.domain import Caller
 from bot.review import Review
 from handlers.errors import guarded
-from handlers.inputs import Command, LaterCommand, ReviewCommand, StatusCommand, parse_command
+from handlers.inputs import (
+    AccountsSyncCommand,
+    Command,
+    DigestCommand,
+    LaterCommand,
+    ReviewCommand,
+    StatusCommand,
+    parse_command,
+)
 
 
 async def costcodes(
@@ -27,8 +37,14 @@ async def run(parsed: Command, review: Review, caller: Caller, respond: AsyncRes
             await review.post_list(caller, list_filter)
         case StatusCommand():
             await respond(**status_message(await review.status()))
+        case AccountsSyncCommand():
+            await review.accounts_sync(caller)
         case LaterCommand(name=name):
             await respond(**not_available_message(name))
+        case DigestCommand(action=action, schedule=schedule):
+            reply = digest_reply(await Digests.of(review).handle(caller, action, schedule))
+            if reply is not None:
+                await respond(**reply)
         case _:
             await respond(**help_message())
 

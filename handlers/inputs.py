@@ -14,6 +14,7 @@ from blocks.ids import (
     parse_code_block_id,
 )
 from bot.accounts import Purpose
+from bot.digest_view import DigestAction
 from bot.domain import ListAt, ListFilter
 from bot.errors import CostCodeError
 from bot.review import AccountPick
@@ -44,13 +45,36 @@ class StatusCommand:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountsSyncCommand:
+    """`/costcodes accounts sync`: queue a GL account refresh from QuickBooks."""
+
+
+@dataclass(frozen=True, slots=True)
 class LaterCommand:
     """A subcommand whose feature comes in a later release (`accounts sync`, `digest …`)."""
 
     name: str
 
 
-Command = ReviewCommand | HelpCommand | StatusCommand | LaterCommand
+@dataclass(frozen=True, slots=True)
+class DigestCommand:
+    """`/costcodes digest [now|off|<schedule>]`; the schedule is checked by the digest service."""
+
+    action: DigestAction
+    schedule: str = ""
+
+
+def _digest(rest: list[str]) -> DigestCommand:
+    if not rest:
+        return DigestCommand(DigestAction.SHOW)
+    if rest in (["now"], ["off"]):
+        return DigestCommand(DigestAction(rest[0]))
+    return DigestCommand(DigestAction.SET, " ".join(rest))
+
+
+Command = (
+    ReviewCommand | HelpCommand | StatusCommand | AccountsSyncCommand | LaterCommand | DigestCommand
+)
 
 
 def _review(rest: list[str]) -> Command:
@@ -66,10 +90,8 @@ _SUBCOMMANDS: dict[str, Callable[[list[str]], Command]] = {
     "review": _review,
     "status": lambda rest: HelpCommand() if rest else StatusCommand(),
     "help": lambda rest: HelpCommand(),
-    "accounts": lambda rest: (
-        LaterCommand("/costcodes accounts sync") if rest == ["sync"] else HelpCommand()
-    ),
-    "digest": lambda rest: LaterCommand("/costcodes digest") if rest else HelpCommand(),
+    "accounts": lambda rest: AccountsSyncCommand() if rest == ["sync"] else HelpCommand(),
+    "digest": _digest,
 }
 
 
@@ -138,6 +160,23 @@ _PURPOSES = {
     ActionId.PICK_INCOME.value: Purpose.INCOME,
     ActionId.PICK_EXPENSE.value: Purpose.EXPENSE,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadAt:
+    """The thread a click belongs to: a reply's parent, or the clicked message itself."""
+
+    channel: str
+    ts: str
+
+
+@_reading
+def thread_of(body: Payload) -> ThreadAt:
+    container = body.get("container") or {}
+    message = body["message"]
+    channel = container.get("channel_id") or body["channel"]["id"]
+    ts = message.get("thread_ts") or container.get("message_ts") or message["ts"]
+    return ThreadAt(str(channel), str(ts))
 
 
 @_reading

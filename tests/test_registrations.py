@@ -7,9 +7,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from blocks.costcodes import list_message
+from blocks.digest import digest_message
 from blocks.ids import COMMAND, ActionId
-from blocks.messages import digest_message
-from bot.domain import CodeView, ListFilter, ListPage, RejectBanner, State, StatusSummary
+from bot.digest_view import DigestView
+from bot.domain import CodeView, ListFilter, ListPage, RejectBanner, State
 from handlers import actions, options
 from tests.handlers.conftest import fake_slack, make_driver, slack  # noqa: F401  (fixtures)
 from tests.handlers.slack_driver import CHANNEL, SlackDriver
@@ -40,7 +41,7 @@ def rendered_action_ids() -> set[str]:
     messages = [
         list_message(_page(ListFilter.READY, State.READY, banner=RejectBanner(3, "U1", "tok"))),
         list_message(_page(ListFilter.FAILED, State.FAILED)),
-        digest_message(StatusSummary({State.READY: 3, State.FAILED: 1}, None)),
+        digest_message(DigestView(3, 1, 1, None, None, None, contact_stale=True)),
     ]
     found: set[str] = set()
 

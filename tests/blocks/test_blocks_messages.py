@@ -1,4 +1,4 @@
-"""Help, status, digest, error and refusal replies: words, ephemerality and limits."""
+"""Help, status, error and refusal replies: words, ephemerality and limits."""
 
 from __future__ import annotations
 
@@ -9,15 +9,13 @@ import pytest
 from blocks_samples import AT
 from slack_limits import assert_within_limits
 
-from blocks.ids import ActionId, ListRef
 from blocks.messages import (
-    digest_message,
     error_message,
     help_message,
     not_permitted_message,
     status_message,
 )
-from bot.domain import ListFilter, State, StatusSummary
+from bot.domain import State, StatusSummary
 
 Snapshot = Callable[[str, Any], None]
 
@@ -65,30 +63,6 @@ def test_status_never_contacted() -> None:
     message = status_message(StatusSummary({}, None))
     assert "QuickBooks Web Connector last contact: never" in body(message)
     assert "never" in message["text"]
-
-
-def test_digest(snapshot: Snapshot) -> None:
-    message = digest_message(StatusSummary({State.READY: 37, State.FAILED: 1}, None))
-    snapshot("digest", message)
-    assert_within_limits(message)
-    assert message["text"] == (
-        "Cost codes waiting: 37 in Ready to Export, 1 code failed to export."
-    )
-    review = message["blocks"][0]["accessory"]
-    assert review["action_id"] == ActionId.REVIEW
-    assert ListRef.decode(review["value"]) == ListRef(ListFilter.READY)
-
-
-def test_digest_points_to_failed_when_nothing_is_ready() -> None:
-    message = digest_message(StatusSummary({State.FAILED: 3}, None))
-    review = message["blocks"][0]["accessory"]
-    assert ListRef.decode(review["value"]) == ListRef(ListFilter.FAILED)
-
-
-def test_digest_with_nothing_waiting() -> None:
-    message = digest_message(StatusSummary({State.SUCCESS: 5}, None))
-    assert message["text"] == "No cost codes are waiting for review."
-    assert "accessory" not in message["blocks"][0]
 
 
 def test_error_is_ephemeral_plain_words() -> None:

@@ -28,6 +28,8 @@ class Call:
     status: int = 200
     token: str | None = None
     """The bearer token the call was made with."""
+    result: dict[str, Any] | None = None
+    """What the fake answered (e.g. the ts of a posted message)."""
 
     @property
     def args(self) -> dict[str, Any]:
@@ -48,6 +50,7 @@ class Message:
     blocks: list[dict[str, Any]]
     attachments: list[dict[str, Any]] = field(default_factory=list)
     updates: int = 0
+    thread_ts: str | None = None
 
 
 class FakeSlack:
@@ -133,6 +136,7 @@ class FakeSlack:
         await asyncio.sleep(0)
         handler = self._handlers().get(method)
         answer = handler(call.args) if handler else {"ok": False, "error": "unknown_method"}
+        call.result = answer
         return web.json_response(answer)
 
     def _handlers(self) -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
@@ -168,6 +172,7 @@ class FakeSlack:
             str(args.get("text", "")),
             args.get("blocks") or [],
             args.get("attachments") or [],
+            thread_ts=str(args["thread_ts"]) if args.get("thread_ts") else None,
         )
         return {"ok": True, "channel": channel, "ts": ts, "message": {"text": args.get("text")}}
 

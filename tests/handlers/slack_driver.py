@@ -165,7 +165,12 @@ class SlackDriver:
                 "is_ephemeral": False,
             },
             "channel": {"id": message.channel},
-            "message": {"ts": message.ts, "text": message.text, "blocks": message.blocks},
+            "message": {
+                "ts": message.ts,
+                "text": message.text,
+                "blocks": message.blocks,
+                **({"thread_ts": message.thread_ts} if message.thread_ts else {}),
+            },
             "response_url": self.fake.response_url(),
             "trigger_id": "1.2.3",
             "actions": [action],

@@ -30,23 +30,14 @@ async def test_status_counts_and_web_connector_contact(slack: SlackDriver) -> No
     assert "Web Connector last contact: <!date^" in slack.fake.responses[-1]["text"]
 
 
-async def test_later_subcommands_say_so(slack: SlackDriver) -> None:
-    await slack.command("accounts sync")
-    await slack.command("digest now")
-    first, second = slack.fake.responses
-    assert first["text"] == "/costcodes accounts sync is not available yet; nothing was changed."
-    assert second["text"].startswith("/costcodes digest is not available yet")
-
-
-async def test_export_button_checks_permission_then_says_not_yet(slack: SlackDriver) -> None:
+async def test_export_button_refuses_a_non_admin(slack: SlackDriver) -> None:
     await slack.command()
     message = slack.last_posted()
     await slack.click(message, "export-codes", user=OTHER)
-    await slack.click(message, "export-codes", user=ADMIN)
     (refusal,) = slack.ephemerals(OTHER)
     assert "Only <@UADMIN1> can" in refusal["text"]
-    (later,) = slack.ephemerals(ADMIN)
-    assert "Export Cost Codes is not available yet" in later["text"]
+    assert slack.fake.of("chat.postMessage")[-1].args["channel"] == message.channel
+    assert len(slack.fake.of("chat.postMessage")) == 1  # no status thread was started
 
 
 async def test_cannot_post_in_a_channel_tells_the_user(slack: SlackDriver) -> None:

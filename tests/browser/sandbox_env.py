@@ -1,0 +1,62 @@
+"""The sandbox served in-process (no browser): what the page's requests do, checked directly."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from bot import intake, sandbox
+from bot.sandbox.workspace import Posted
+from bot.services import Services
+from tests.conftest import EXAMPLES
+
+ROWS = intake.read_file(EXAMPLES / "cost_codes.csv")[0]
+READY = len(ROWS)
+"""How many example codes sandbox mode puts in Ready to Export."""
+LINE = {row.code: f"{row.code} {row.description}" for row in ROWS}
+"""A code's line starts with code and description (which keeps 01-100 apart from 01-1000)."""
+DESCRIPTION = {row.code: row.description for row in ROWS}
+
+NO_SLACK: dict[str, object] = {
+    "slack_bot_token": None,
+    "slack_signing_secret": None,
+    "slack_app_token": None,
+    "erp_admins": "",
+}
+
+
+@dataclass
+class Local:
+    client: TestClient
+    sandbox: sandbox.Sandbox
+    services: Services
+
+    async def post(self, path: str, body: object) -> tuple[int, Any]:
+        response = await self.client.post(path, json=body)
+        data = await response.json() if response.content_type == "application/json" else None
+        return response.status, data
+
+    async def command(self, text: str) -> dict[str, Any]:
+        status, data = await self.post("/sandbox/command", {"text": text})
+        assert status == 200, data
+        assert isinstance(data, dict)
+        return data
+
+    def messages(self) -> list[Posted]:
+        return list(self.sandbox.workspace.messages.values())
+
+    async def eventually(self, check: Callable[[], Any], seconds: float = 10.0) -> Any:
+        """Wait for what Bolt's listeners do after their ack (they run on this loop)."""
+        for _ in range(int(seconds / 0.05)):
+            found = check()
+            if found:
+                return found
+            await asyncio.sleep(0.05)
+        raise AssertionError("the sandbox did not get there in time")
+
+    def list_message(self) -> Posted | None:
+        return next((m for m in self.messages() if m.text.startswith("Standard Cost Codes")), None)
