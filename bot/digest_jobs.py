@@ -62,10 +62,6 @@ class DigestJobs:
         for channel, schedule in schedules.items():
             self.put(channel, schedule)
 
-    def once(self, job_id: str, job: Callable[[], Awaitable[object]]) -> None:
-        """Run `job` once, as soon as the scheduler runs (so start-up does not wait for it)."""
-        self.scheduler.add_job(self._logged(job_id, job), id=job_id, replace_existing=True)
-
     def _guarded(self, channel: str) -> Callable[[], Awaitable[None]]:
         return self._logged(PREFIX + channel, lambda: self._run_due(channel))
 

@@ -8,9 +8,12 @@ at most GRACE old; older slots, and every miss but the latest, are skipped.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import socket
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 from aiohttp import web
@@ -278,11 +281,26 @@ def install(web_app: web.Application, scheduler: AsyncIOScheduler, services: Ser
     services.digest_jobs = jobs
     every(scheduler, "digest-resync", digests.resync, seconds=RESYNC_SECONDS)
 
-    async def start(_: web.Application) -> None:
+    async def lifetime(_: web.Application) -> AsyncIterator[None]:
         try:
             await digests.start()
         except Exception:  # the resync job tries again in a minute; serving matters more
             log.exception("could not load the digest schedules")
-        jobs.once("digest-catch-up", digests.catch_up)  # posting waits for no start-up
+        # Posting missed slots waits for no start-up, but is finished or cancelled before the
+        # server's clean-up goes on (and closes the database under it).
+        catch_up = asyncio.create_task(_logged_catch_up(digests), name="digest-catch-up")
+        try:
+            yield
+        finally:
+            catch_up.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await catch_up
 
-    web_app.on_startup.append(start)
+    web_app.cleanup_ctx.append(lifetime)
+
+
+async def _logged_catch_up(digests: Digests) -> None:
+    try:
+        await digests.catch_up()
+    except Exception:  # a failed catch-up is logged; the scheduled slots still come
+        log.exception("catching up missed digests failed")

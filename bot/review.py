@@ -61,6 +61,8 @@ class AccountPick:
     code_version: int
     purpose: Purpose
     account_id: int | None
+    seen_account_id: int | None = None
+    """What this picker showed when the person picked (they saw it at `code_version`)."""
 
 
 class Review:
@@ -138,7 +140,12 @@ class Review:
                 changes = await _pick_changes(session, pick)
                 if all(getattr(code, key) == value for key, value in changes.items()):
                     return  # a double click, or the same pick from another copy: nothing to do
-                if code.version != pick.code_version:
+                # A newer version only conflicts if this very field changed since the person
+                # saw it: picking Expense right after Income on the same row is no conflict.
+                field = f"{pick.purpose.value}_account_id"
+                if code.version != pick.code_version and getattr(code, field) != (
+                    pick.seen_account_id
+                ):
                     raise _conflict(code)
                 await statemachine.edit(
                     session,

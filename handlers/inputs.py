@@ -190,7 +190,20 @@ def account_pick(body: Payload) -> AccountPick:
         code_version=row.code_version,
         purpose=_PURPOSES[str(action["action_id"])],
         account_id=None if value == NONE_VALUE else int(value),
+        seen_account_id=_shown(body, str(action["block_id"]), str(action["action_id"])),
     )
+
+
+def _shown(body: Payload, block_id: str, action_id: str) -> int | None:
+    """The account the picker showed before this pick (its initial option), None if empty."""
+    for block in body["message"].get("blocks") or ():
+        if block.get("block_id") != block_id:
+            continue
+        for element in block.get("elements") or ():
+            if element.get("action_id") == action_id:
+                value = (element.get("initial_option") or {}).get("value")
+                return None if value in (None, NONE_VALUE) else int(value)
+    return None
 
 
 @_reading

@@ -157,3 +157,19 @@ async def test_a_stale_copy_gets_the_conflict_message_and_is_refreshed(
     assert await slack.flush() == 1
     assert initial(mine, "01-300", "pick-income") == "4000 · Construction Income"
     assert row_block_id(mine, "01-300").startswith(f"code:{code.id}:2:")
+
+
+async def test_expense_right_after_income_on_the_same_row_is_no_conflict(
+    slack: SlackDriver,
+) -> None:
+    await slack.command()
+    message = slack.last_posted()
+    before_refresh = Message(message.channel, message.ts, message.text, list(message.blocks))
+    income, expense = await account_id(slack, "4000"), await account_id(slack, "5020")
+    block_id = row_block_id(message, "01-400")
+    await slack.click(message, "pick-income", block_id=block_id, option=str(income))
+    # The second pick comes from the screen as it was before the first pick's re-render.
+    await slack.click(before_refresh, "pick-expense", block_id=block_id, option=str(expense))
+    code = await code_row(slack, "01-400")
+    assert (code.income_account_id, code.expense_account_id, code.version) == (income, expense, 3)
+    assert not slack.ephemerals()
