@@ -32,7 +32,7 @@ test: check test-sqlite test-postgres
 
 test-sqlite: install
 	@echo "== test suite on SQLite =="
-	env -u TEST_DATABASE_URL $(BIN)/pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
+	env -u TEST_DATABASE_URL $(BIN)/pytest --cov --cov-report=term:skip-covered --cov-fail-under=90 $(PYTEST_ARGS)
 
 # PostgreSQL runs when TEST_DATABASE_URL is set or one answers at 127.0.0.1:5432.
 test-postgres: install
