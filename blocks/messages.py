@@ -88,12 +88,6 @@ def not_permitted_message(who_can: str) -> dict[str, Any]:
     return {**EPHEMERAL, "text": words, "blocks": [section(words)]}
 
 
-def not_available_message(what: str) -> dict[str, Any]:
-    """For subcommands and buttons whose feature comes in a later release; ``what`` is plain."""
-    words = f"{escape(what)} is not available yet; nothing was changed."
-    return {**EPHEMERAL, "text": words, "blocks": [section(f":construction: {words}")]}
-
-
 def unexpected_error_message(reference: str) -> dict[str, Any]:
     """An error nobody foresaw: no details for the user, a reference to match the operator's log."""
     words = (

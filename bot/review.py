@@ -44,10 +44,6 @@ from bot.slack_export import ExportReporter
 log = logging.getLogger(__name__)
 
 
-class NotAvailableYet(CostCodeError):
-    """A command or button whose feature comes in a later release."""
-
-
 class CannotPost(CostCodeError):
     """Slack refused to post the list in this channel."""
 

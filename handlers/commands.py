@@ -8,7 +8,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from blocks.digest import digest_reply
 from blocks.ids import COMMAND
-from blocks.messages import help_message, not_available_message, status_message
+from blocks.messages import help_message, status_message
 from bot.digests import Digests
 from bot.domain import Caller
 from bot.review import Review
@@ -17,7 +17,6 @@ from handlers.inputs import (
     AccountsSyncCommand,
     Command,
     DigestCommand,
-    LaterCommand,
     ReviewCommand,
     StatusCommand,
     parse_command,
@@ -39,8 +38,6 @@ async def run(parsed: Command, review: Review, caller: Caller, respond: AsyncRes
             await respond(**status_message(await review.status()))
         case AccountsSyncCommand():
             await review.accounts_sync(caller)
-        case LaterCommand(name=name):
-            await respond(**not_available_message(name))
         case DigestCommand(action=action, schedule=schedule):
             reply = digest_reply(await Digests.of(review).handle(caller, action, schedule))
             if reply is not None:

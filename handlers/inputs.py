@@ -50,13 +50,6 @@ class AccountsSyncCommand:
 
 
 @dataclass(frozen=True, slots=True)
-class LaterCommand:
-    """A subcommand whose feature comes in a later release (`accounts sync`, `digest …`)."""
-
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
 class DigestCommand:
     """`/costcodes digest [now|off|<schedule>]`; the schedule is checked by the digest service."""
 
@@ -72,9 +65,7 @@ def _digest(rest: list[str]) -> DigestCommand:
     return DigestCommand(DigestAction.SET, " ".join(rest))
 
 
-Command = (
-    ReviewCommand | HelpCommand | StatusCommand | AccountsSyncCommand | LaterCommand | DigestCommand
-)
+Command = ReviewCommand | HelpCommand | StatusCommand | AccountsSyncCommand | DigestCommand
 
 
 def _review(rest: list[str]) -> Command:

@@ -80,15 +80,6 @@ def test_not_permitted(who: str) -> None:
     assert f"Only {who} can pick GL accounts, export or reject cost codes." in message["text"]
 
 
-def test_not_available_is_ephemeral_and_escaped() -> None:
-    from blocks.messages import not_available_message
-
-    message = not_available_message("/costcodes <digest>")
-    assert_within_limits(message)
-    assert message["response_type"] == "ephemeral"
-    assert message["text"] == "/costcodes &lt;digest&gt; is not available yet; nothing was changed."
-
-
 def test_unexpected_error_gives_a_reference_and_no_details() -> None:
     from blocks.messages import unexpected_error_message
 
