@@ -139,12 +139,17 @@ def _action(body: Payload) -> Payload:
 @_reading
 def list_at(body: Payload) -> ListAt:
     """The clicked list copy: its channel, ts, and the page its header says it shows."""
+    channel, ts = _clicked(body)
+    blocks = body["message"].get("blocks") or ()
+    ref = list_ref_from_blocks(blocks) or ListRef(ListFilter.READY)
+    return ListAt(channel, ts, ref.list_filter, ref.page)
+
+
+def _clicked(body: Payload) -> tuple[str, str]:
+    """The channel and ts of the message a click was on."""
     container = body.get("container") or {}
-    message = body["message"]
     channel = container.get("channel_id") or body["channel"]["id"]
-    ts = container.get("message_ts") or message["ts"]
-    ref = list_ref_from_blocks(message.get("blocks") or ()) or ListRef(ListFilter.READY)
-    return ListAt(str(channel), str(ts), ref.list_filter, ref.page)
+    return str(channel), str(container.get("message_ts") or body["message"]["ts"])
 
 
 _PURPOSES = {
@@ -163,11 +168,8 @@ class ThreadAt:
 
 @_reading
 def thread_of(body: Payload) -> ThreadAt:
-    container = body.get("container") or {}
-    message = body["message"]
-    channel = container.get("channel_id") or body["channel"]["id"]
-    ts = message.get("thread_ts") or container.get("message_ts") or message["ts"]
-    return ThreadAt(str(channel), str(ts))
+    channel, ts = _clicked(body)
+    return ThreadAt(channel, str(body["message"].get("thread_ts") or ts))
 
 
 @_reading

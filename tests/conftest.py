@@ -39,7 +39,8 @@ def _postgres_base() -> str | None:
     return os.environ.get("TEST_DATABASE_URL") or None
 
 
-async def _create_pg_database(base_url: str, name: str) -> str:
+async def _on_admin_database(base_url: str, statement: str) -> None:
+    """Run one statement on the server's maintenance database (CREATE/DROP DATABASE)."""
     import asyncpg
 
     url = make_url(base_url)
@@ -47,23 +48,18 @@ async def _create_pg_database(base_url: str, name: str) -> str:
         host=url.host, port=url.port or 5432, user=url.username, database=url.database
     )
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.execute(statement)
     finally:
         await conn.close()
-    return url.set(database=name).render_as_string(hide_password=False)
+
+
+async def _create_pg_database(base_url: str, name: str) -> str:
+    await _on_admin_database(base_url, f'CREATE DATABASE "{name}"')
+    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
 
 
 async def _drop_pg_database(base_url: str, name: str) -> None:
-    import asyncpg
-
-    url = make_url(base_url)
-    conn = await asyncpg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, database=url.database
-    )
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    await _on_admin_database(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def _migrate(url: str) -> None:
