@@ -201,7 +201,7 @@ class ListAt:
 
 @dataclass(frozen=True, slots=True)
 class FailedCode:
-    """A code QuickBooks refused, with the reason in plain words."""
+    """A code that did not go to QuickBooks (refused or held back), and why, in plain words."""
 
     code: str
     reason: str

@@ -13,18 +13,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import rules, statemachine
-from bot.domain import State, Surface
+from bot.domain import FailedCode, State, Surface
 from bot.models import CostCode, ExportBatch, GLAccount, utcnow
 
 ACTIVE_BATCH_STATES = ("queued", "running")
-
-
-@dataclass(frozen=True, slots=True)
-class HeldCode:
-    """A Ready code that stays behind, with the reason in plain words."""
-
-    code: str
-    reason: str
 
 
 @dataclass(slots=True)
@@ -33,7 +25,7 @@ class ExportStart:
 
     batch: ExportBatch | None = None
     queued: list[str] = field(default_factory=list)
-    held: list[HeldCode] = field(default_factory=list)
+    held: list[FailedCode] = field(default_factory=list)
     already_running: ExportBatch | None = None
 
 
@@ -93,7 +85,7 @@ async def start_export(
     for code, income in await _candidates(session, source):
         reason = blocker(code, income)
         if reason:
-            outcome.held.append(HeldCode(code.code, reason))
+            outcome.held.append(FailedCode(code.code, reason))
         elif code.id is not None:
             eligible.append(code.id)
     if not eligible:

@@ -26,7 +26,6 @@ from bot.accounts import Purpose
 from bot.domain import (
     AccountView,
     Caller,
-    FailedCode,
     ListAt,
     ListFilter,
     State,
@@ -209,7 +208,7 @@ class Review:
                 await listing.mark_copies(
                     session, list(ListFilter), now=now, changed_by=caller.user_id, also=extra
                 )
-        held = [FailedCode(h.code, h.reason) for h in start.held]
+        held = start.held
         if start.already_running is not None:
             running = start.already_running
             await self._ephemeral(
