@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import AccountView
 from bot.errors import NotFound
-from bot.models import AppSetting, GLAccount, utcnow
+from bot.models import AppSetting, GLAccount, QbwcJob, utcnow
 from qbd.qbxml.types import AccountInfo
 
 ACCOUNTS_SYNC = "accounts_sync"
@@ -192,3 +192,25 @@ def read_accounts_csv(path: Path) -> list[AccountInfo]:
             )
             for row in csv.DictReader(handle)
         ]
+
+
+async def queue_sync(
+    session: AsyncSession,
+    *,
+    requested_by: str,
+    channel: str | None = None,
+    thread_ts: str | None = None,
+) -> tuple[QbwcJob, bool]:
+    """Ask the Web Connector for the chart of accounts; (job, False) when one is already waiting."""
+    statement = select(QbwcJob).where(
+        col(QbwcJob.kind) == ACCOUNTS_SYNC, col(QbwcJob.state).in_(("pending", "sending"))
+    )
+    waiting = (await session.exec(statement)).first()
+    if waiting is not None:
+        return waiting, False
+    job = QbwcJob(
+        kind=ACCOUNTS_SYNC, requested_by=requested_by, channel=channel, thread_ts=thread_ts
+    )
+    session.add(job)
+    await session.flush()
+    return job, True
