@@ -3,13 +3,19 @@
 Slack gives an options request 3 seconds and people type one letter at a time: a substring scan of
 the whole table per keystroke is too slow on SQLite, and a Python loop over 100,000 strings holds
 the event loop for ~20 ms. Each ordering is kept as one newline-joined string, so a search is a
-few `str.find` calls in C. The index reloads when the chart changes (a version row bumped by every
-sync), so every process stays current.
+few `str.find` calls in C.
+
+A search never waits for the database once the index is loaded: under a burst of clicks every
+await is a turn at the back of the event loop's queue, and the picker's answer is what Slack's
+user is watching. Freshness comes from a version row bumped by every chart sync: at most every
+`CHECK_EVERY_SECONDS` a search starts a background check (answering from the chart it has), and
+whoever announces a finished sync calls `refresh()` first, so this process is exact.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from bisect import bisect_right
 from collections.abc import Sequence
@@ -19,41 +25,65 @@ from typing import Any
 from sqlalchemy import select as sa_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import db
 from bot.accounts import PREFERRED_TYPES, SEARCH_LIMIT, Purpose
 from bot.domain import AccountView
 from bot.models import AppSetting, GLAccount
 
+log = logging.getLogger(__name__)
+
 VERSION_KEY = "accounts_version"
-CHECK_EVERY_SECONDS = 0.0
-"""The version row is one primary-key read; raise this to trade freshness for fewer reads."""
+CHECK_EVERY_SECONDS = 1.0
+"""How long a chart changed by another process may go unseen (plus one keystroke)."""
+
+
+@dataclass
+class _Chart:
+    """Every active account as parallel columns, sorted by full name.
+
+    Columns of strings and ints rather than one object per account: a full garbage collection
+    walks every container object, and 100,000 account objects would add tens of milliseconds to
+    each one (a pause for every request in flight). Views are made only for the accounts shown.
+    """
+
+    ids: list[int] = field(default_factory=list)
+    full_names: list[str] = field(default_factory=list)
+    numbers: list[str | None] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+
+    def view(self, row: int) -> AccountView:
+        return AccountView(self.ids[row], self.full_names[row], self.numbers[row], self.types[row])
 
 
 @dataclass
 class _Run:
-    """Accounts in display order, their search texts joined by newlines, and where each starts."""
+    """Some of the chart's rows in display order, their search texts joined by newlines."""
 
-    views: list[AccountView] = field(default_factory=list)
+    chart: _Chart
+    rows: list[int]
     joined: str = ""
     starts: list[int] = field(default_factory=list)
+    """Where each row's text starts in `joined`."""
 
     @classmethod
-    def of(cls, pairs: list[tuple[AccountView, str]]) -> _Run:
-        run = cls(views=[view for view, _ in pairs])
+    def of(cls, chart: _Chart, rows: list[int]) -> _Run:
+        run = cls(chart, rows)
         offset = 0
-        for _, text in pairs:
+        for row in rows:
             run.starts.append(offset)
-            offset += len(text) + 1
-        run.joined = "\n".join(text for _, text in pairs)
+            offset += len(chart.texts[row]) + 1
+        run.joined = "\n".join(chart.texts[row] for row in rows)
         return run
 
     def matches(self, needle: str, limit: int) -> list[AccountView]:
         if not needle:
-            return self.views[:limit]
+            return [self.chart.view(row) for row in self.rows[:limit]]
         found: list[AccountView] = []
         position = self.joined.find(needle)
         while position != -1 and len(found) < limit:
             index = bisect_right(self.starts, position) - 1
-            found.append(self.views[index])
+            found.append(self.chart.view(self.rows[index]))
             next_start = (
                 self.starts[index + 1] if index + 1 < len(self.starts) else len(self.joined)
             )
@@ -70,16 +100,22 @@ class _Loaded:
 class AccountIndex:
     """Active accounts sorted by full name, preferred types first for each picker."""
 
-    def __init__(self, check_every: float = CHECK_EVERY_SECONDS) -> None:
+    def __init__(
+        self, sessions: db.SessionFactory, *, check_every: float = CHECK_EVERY_SECONDS
+    ) -> None:
+        self._sessions = sessions
         self._loaded: _Loaded | None = None
         self._checked_at = float("-inf")
         self._check_every = check_every
         self._loading = asyncio.Lock()
+        self._checking: asyncio.Task[None] | None = None
 
     async def search(
-        self, session: AsyncSession, *, query: str, purpose: Purpose, limit: int = SEARCH_LIMIT
+        self, *, query: str, purpose: Purpose, limit: int = SEARCH_LIMIT
     ) -> list[AccountView]:
-        loaded = await self._current(session)
+        loaded = self._loaded or await self.refresh()
+        if time.monotonic() - self._checked_at >= self._check_every:
+            self._check_in_background()
         # Search texts are lower case and never contain a newline, so neither may the needle.
         needle = " ".join(query.lower().split())
         preferred, others = loaded.runs[purpose]
@@ -88,22 +124,33 @@ class AccountIndex:
             found += others.matches(needle, limit - len(found))
         return found
 
-    async def _current(self, session: AsyncSession) -> _Loaded:
-        now = time.monotonic()
-        if self._loaded is not None and now - self._checked_at < self._check_every:
+    async def refresh(self) -> _Loaded:
+        """Bring the index up to the chart in the database now; one load at a time."""
+        async with self._loading:
+            async with self._sessions() as session:
+                version = await session.get(AppSetting, VERSION_KEY)
+                stamp = version.value if version else None
+                if self._loaded is None or self._loaded.version != stamp:
+                    self._loaded = await _load(session, stamp)
+            self._checked_at = time.monotonic()
             return self._loaded
-        version = await session.get(AppSetting, VERSION_KEY)
-        stamp = version.value if version else None
-        if self._loaded is not None and self._loaded.version == stamp:
-            self._checked_at = now
-            return self._loaded
-        if self._loaded is not None and self._loading.locked():
-            return self._loaded  # a reload is under way: answer from the chart we have
-        async with self._loading:  # one load at a time; the others wait for it
-            if self._loaded is None or self._loaded.version != stamp:
-                self._loaded = await _load(session, stamp)
-            self._checked_at = now
-            return self._loaded
+
+    async def close(self) -> None:
+        """Stop a background check that is under way (at shutdown)."""
+        if self._checking is not None:
+            self._checking.cancel()
+            await asyncio.gather(self._checking, return_exceptions=True)
+
+    def _check_in_background(self) -> None:
+        if self._checking is None or self._checking.done():
+            self._checked_at = time.monotonic()  # one check at a time, not one per keystroke
+            self._checking = asyncio.create_task(self._check(), name="gl-account-index-check")
+
+    async def _check(self) -> None:
+        try:
+            await self.refresh()
+        except Exception:  # searches go on from the chart already loaded; the next check retries
+            log.exception("could not check the GL account chart for changes")
 
 
 async def _load(session: AsyncSession, version: str | None) -> _Loaded:
@@ -123,15 +170,19 @@ async def _load(session: AsyncSession, version: str | None) -> _Loaded:
 
 
 def _build(version: str | None, rows: Sequence[Any]) -> _Loaded:
-    pairs = [
-        (AccountView(account_id or 0, full_name, number, account_type), " ".join(text.split()))
-        for account_id, full_name, number, account_type, text in rows
-    ]
+    chart = _Chart()
+    for account_id, full_name, number, account_type, text in rows:
+        chart.ids.append(account_id or 0)
+        chart.full_names.append(full_name)
+        chart.numbers.append(number)
+        chart.types.append(account_type)
+        chart.texts.append(" ".join(text.split()))
     loaded = _Loaded(version)
+    everything = range(len(chart.ids))
     for purpose, types in PREFERRED_TYPES.items():
         wanted = set(types)
         loaded.runs[purpose] = (
-            _Run.of([pair for pair in pairs if pair[0].account_type in wanted]),
-            _Run.of([pair for pair in pairs if pair[0].account_type not in wanted]),
+            _Run.of(chart, [row for row in everything if chart.types[row] in wanted]),
+            _Run.of(chart, [row for row in everything if chart.types[row] not in wanted]),
         )
     return loaded

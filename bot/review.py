@@ -77,8 +77,9 @@ class Review:
         self.refresher = refresher
         self.permissions = permissions
         self.reporter = reporter
-        self.accounts = AccountIndex()
         self.reads = ReadSessions(services.settings.database_url, services.sessions)
+        self.accounts = AccountIndex(self.reads.sessions)
+        reporter.before_sync_reply(self.accounts.refresh)
         refresher.register(listing.KIND, listing.list_renderer(services.clock))
 
     async def post_list(self, caller: Caller, list_filter: ListFilter) -> None:
@@ -256,16 +257,16 @@ class Review:
         Served from an in-memory index (same order and matching as accounts.search_accounts):
         a substring scan of 100,000 rows per keystroke is too slow on SQLite.
         """
-        async with self.reads.sessions() as session:
-            return await self.accounts.search(session, query=query, purpose=purpose)
+        return await self.accounts.search(query=query, purpose=purpose)
 
     async def close(self) -> None:
+        await self.accounts.close()
         await self.reads.close()
 
     async def warm(self) -> None:
         """Load the account index at start-up, so the first person typing does not wait."""
         try:
-            await self.search(Purpose.INCOME, "")
+            await self.accounts.refresh()
         except Exception:  # a cold index only costs the first search some time
             log.exception("could not load the GL account index")
 

@@ -33,6 +33,8 @@ EVENTS_PATH = "/slack/events"
 MAX_EVENT_BYTES = 1024 * 1024
 """Slack's payloads are small; anything larger is not from Slack."""
 SOCKET_RETRY_SECONDS = 30.0
+REVIEW = web.AppKey("review", Review)
+"""The web app's review service, for whoever must reach it from outside Slack (tests, sandbox)."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -112,6 +114,7 @@ def mount(web_app: web.Application, services: Services) -> AsyncApp | None:
     if not settings.slack_configured:
         return None
     app, review = _build(services)
+    web_app[REVIEW] = review
     if settings.slack_signing_secret is not None:
         web_app.router.add_post(EVENTS_PATH, events_handler(app))
     web_app.cleanup_ctx.append(_lifetime(app, review, services))

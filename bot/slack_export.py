@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -40,7 +41,12 @@ class ExportReporter:
         self.services = services
         self.client = client
         self.refresher = refresher
+        self._before_sync_reply: list[Callable[[], Awaitable[object]]] = []
         refresher.register(STATUS_KIND, self._render_status)
+
+    def before_sync_reply(self, hook: Callable[[], Awaitable[object]]) -> None:
+        """Run `hook` before saying a GL account sync is done (the pickers must show the chart)."""
+        self._before_sync_reply.append(hook)
 
     async def _render_status(self, session: AsyncSession, row: PostedMessage) -> dict[str, Any]:
         assert row.export_batch_id is not None
@@ -143,9 +149,18 @@ class ExportReporter:
             async with db.session_scope(self.services.sessions) as session:
                 if not await _claim(session, QbwcJob, job.id or 0, "reported"):
                     continue
+            if job.state == "done":
+                await self._run_before_sync_reply()
             result = json.loads(job.result or "{}")
             assert job.channel is not None
             await self._reply(job.channel, job.thread_ts, sync_done_message(job.state, result))
+
+    async def _run_before_sync_reply(self) -> None:
+        for hook in self._before_sync_reply:
+            try:
+                await hook()
+            except Exception:  # the reply still goes out; the next check catches the index up
+                log.exception("could not prepare for a GL account sync reply")
 
     async def _reply(
         self, channel: str, thread_ts: str | None, message: dict[str, Any], broadcast: bool = False

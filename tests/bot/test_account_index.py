@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from bot import accounts, db
 from bot.account_index import AccountIndex
 from bot.accounts import Purpose
 from bot.services import Services
 from qbd.qbxml.types import AccountInfo
 from tests.conftest import EXAMPLES
+
+ZEBRA = AccountInfo("Z1", "Zebra Income", "Zebra Income", "4999", "Income", True)
 
 
 async def _seed(services: Services, extra: list[AccountInfo] | None = None) -> None:
@@ -14,25 +19,38 @@ async def _seed(services: Services, extra: list[AccountInfo] | None = None) -> N
         await accounts.apply_chart(session, chart)
 
 
+class CountingSessions:
+    """The session factory, counting how many sessions the index opens."""
+
+    def __init__(self, sessions: db.SessionFactory) -> None:
+        self.sessions = sessions
+        self.opened = 0
+        self.broken = False
+
+    def __call__(self) -> Any:
+        self.opened += 1
+        if self.broken:
+            raise OSError("database went away")
+        return self.sessions()
+
+
+async def _names(index: AccountIndex, query: str) -> list[str]:
+    return [a.full_name for a in await index.search(query=query, purpose=Purpose.INCOME)]
+
+
 async def test_index_matches_the_sql_search(services: Services) -> None:
     await _seed(services)
-    index = AccountIndex()
-    async with services.sessions() as session:
-        for purpose in Purpose:
-            for query in (
-                "",
-                "in",
-                "JOB",
-                "50",
-                "costs:sub",
-                "nothing-like-this",
-                "  job   costs ",
-            ):
+    index = AccountIndex(services.sessions)
+    for purpose in Purpose:
+        for query in ("", "in", "JOB", "50", "costs:sub", "nothing-like-this"):
+            found = await index.search(query=query, purpose=purpose)
+            async with services.sessions() as session:
                 expected = await accounts.search_accounts(session, query=query, purpose=purpose)
-                found = await index.search(session, query=query, purpose=purpose)
-                if query.strip() == "job   costs".strip():
-                    continue  # the index folds runs of spaces; SQL LIKE does not
-                assert found == expected, (purpose, query)
+            assert found == expected, (purpose, query)
+    # The index folds runs of spaces, which SQL LIKE does not.
+    spaced = await index.search(query="  job   costs ", purpose=Purpose.EXPENSE)
+    assert spaced == await index.search(query="job costs", purpose=Purpose.EXPENSE)
+    await index.close()
 
 
 async def test_preferred_types_come_first_and_the_cap_holds(services: Services) -> None:
@@ -41,25 +59,63 @@ async def test_preferred_types_come_first_and_the_cap_holds(services: Services) 
         for n in range(150)
     ]
     await _seed(services, many)
-    index = AccountIndex()
-    async with services.sessions() as session:
-        income = await index.search(session, query="", purpose=Purpose.INCOME)
-        expense = await index.search(session, query="bulk", purpose=Purpose.EXPENSE)
+    index = AccountIndex(services.sessions)
+    income = await index.search(query="", purpose=Purpose.INCOME)
+    expense = await index.search(query="bulk", purpose=Purpose.EXPENSE)
     assert len(income) == 100
     assert {a.account_type for a in income[:12]} == {"Income", "OtherIncome"}
     assert income[12].account_type not in ("Income", "OtherIncome")
     assert income[0].full_name == "Construction Income"
     assert len(expense) == 100 and expense[0].full_name == "Bulk 000"
+    await index.close()
 
 
-async def test_index_reloads_when_the_chart_changes(services: Services) -> None:
+async def test_a_loaded_index_answers_without_the_database(services: Services) -> None:
     await _seed(services)
-    index = AccountIndex()
-    async with services.sessions() as session:
-        assert await index.search(session, query="zebra", purpose=Purpose.INCOME) == []
-    await _seed(
-        services, [AccountInfo("Z1", "Zebra Income", "Zebra Income", "4999", "Income", True)]
-    )
-    async with services.sessions() as session:
-        found = await index.search(session, query="zebra", purpose=Purpose.INCOME)
-    assert [a.full_name for a in found] == ["Zebra Income"]
+    counting = CountingSessions(services.sessions)
+    index = AccountIndex(counting, check_every=3600)  # type: ignore[arg-type]
+    assert (await _names(index, "construction income"))[0] == "Construction Income"
+    assert counting.opened == 1  # the first search loads the chart
+    for query in ("", "in", "job", "zebra"):
+        await index.search(query=query, purpose=Purpose.EXPENSE)
+    assert counting.opened == 1
+    await index.close()
+
+
+async def test_refresh_picks_up_a_changed_chart(services: Services) -> None:
+    await _seed(services)
+    index = AccountIndex(services.sessions, check_every=3600)
+    assert await _names(index, "zebra") == []
+    await _seed(services, [ZEBRA])
+    assert await _names(index, "zebra") == []  # not checked yet: answers from what it has
+    await index.refresh()
+    assert await _names(index, "zebra") == ["Zebra Income"]
+    await index.close()
+
+
+async def test_a_search_after_the_interval_checks_in_the_background(services: Services) -> None:
+    await _seed(services)
+    index = AccountIndex(services.sessions, check_every=0)
+    assert await _names(index, "zebra") == []
+    await _seed(services, [ZEBRA])
+    first = await _names(index, "zebra")  # answered at once; the check it starts runs behind
+    for _ in range(200):
+        if await _names(index, "zebra"):
+            break
+        await asyncio.sleep(0.01)
+    assert first == []
+    assert await _names(index, "zebra") == ["Zebra Income"]
+    await index.close()
+
+
+async def test_a_failed_check_keeps_the_loaded_chart(services: Services) -> None:
+    await _seed(services)
+    calls = CountingSessions(services.sessions)
+    index = AccountIndex(calls, check_every=0)  # type: ignore[arg-type]
+    assert (await _names(index, "construction income"))[0] == "Construction Income"
+    calls.broken = True
+    for _ in range(3):
+        assert (await _names(index, "construction income"))[0] == "Construction Income"
+        await asyncio.sleep(0.01)
+    assert calls.opened >= 3  # it did try again, and kept answering meanwhile
+    await index.close()

@@ -32,6 +32,10 @@ def action_ids(message: Message) -> set[str]:
     return {str(element["action_id"]) for _, element in elements(message)}
 
 
+def option_labels(answer: dict[str, Any]) -> list[str]:
+    return [str(option["text"]["text"]) for option in answer["options"]]
+
+
 def quickbooks() -> QuickBooksSimulator:
     """QuickBooks holding exactly the example chart, with the same ListIDs the bot synced."""
     simulator = QuickBooksSimulator()
@@ -263,6 +267,7 @@ async def test_stale_export_is_reported_once(slack: SlackDriver) -> None:
 async def test_accounts_sync_replies_in_its_thread(slack: SlackDriver) -> None:
     simulator = quickbooks()
     simulator.add_account("Job Costs:Drone Surveys", "CostOfGoodsSold", number="5110")
+    assert option_labels(await slack.options("pick-expense", "drone")) == ["— none —"]
     await slack.command("accounts sync")
     request = slack.last_posted()
     assert request.text.startswith("GL account refresh requested by <@UADMIN1>")
@@ -273,6 +278,11 @@ async def test_accounts_sync_replies_in_its_thread(slack: SlackDriver) -> None:
     assert done["text"] == (
         "GL accounts refreshed from QuickBooks: 1 new account, 0 changed, 0 made inactive."
     )
+    # By the time the reply says so, the pickers already offer the new account.
+    assert option_labels(await slack.options("pick-expense", "drone")) == [
+        "— none —",
+        "5110 · Job Costs:Drone Surveys",
+    ]
 
 
 async def test_a_final_reply_lost_to_a_crash_is_posted_by_the_next_tick(slack: SlackDriver) -> None:

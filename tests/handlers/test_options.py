@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot import accounts, db
+from bot.slack_app import REVIEW
 from qbd.qbxml.types import AccountInfo
 from tests.conftest import EXAMPLES
 from tests.handlers.slack_driver import OTHER, SlackDriver
@@ -49,6 +50,7 @@ async def test_at_most_100_options(slack: SlackDriver) -> None:
     ]
     async with db.session_scope(slack.services.sessions) as session:
         await accounts.apply_chart(session, chart)
+    await slack.client.app[REVIEW].accounts.refresh()  # as after a sync through the Web Connector
     income = await slack.options("pick-income", "overhead")
     expense = await slack.options("pick-expense", "overhead")
     assert len(income["options"]) == 100 and len(expense["options"]) == 100
