@@ -3,6 +3,10 @@
 It records every call (method, form/query params, JSON body), answers the way Slack does for the
 methods the app uses, keeps the latest version of each posted message, captures posts to
 response_urls, and can be told to answer HTTP 429 with Retry-After for the next N calls.
+
+With `socket_mode = True` it also plays Slack's side of Socket Mode: `apps.connections.open`
+hands out a websocket on this fake, which says hello, carries envelopes to the app
+(`send_envelope`) and returns the app's acknowledgement for each.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 BOT_USER = "UBOT"
 TEAM = "T0001"
+ENVELOPE_SECONDS = 10.0
+"""How long the app may take to connect and acknowledge an envelope (Slack allows 3 s)."""
 
 
 @dataclass
@@ -69,6 +75,12 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        self.socket_mode = False
+        """When True, apps.connections.open hands out a websocket on this fake."""
+        self._socket: web.WebSocketResponse | None = None
+        self._socket_open = asyncio.Event()
+        self._envelopes = itertools.count(1)
+        self._awaiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
 
     # -- control -----------------------------------------------------------------------------
 
@@ -94,12 +106,39 @@ class FakeSlack:
     def message(self, channel: str, ts: str) -> Message:
         return self.messages[(channel, ts)]
 
+    async def send_envelope(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Send one Socket Mode envelope to the connected app; its acknowledgement, once sent."""
+        async with asyncio.timeout(ENVELOPE_SECONDS):
+            return await self._envelope(kind, payload)
+
+    async def _envelope(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        await self._socket_open.wait()
+        assert self._socket is not None
+        envelope_id = f"envelope-{next(self._envelopes)}"
+        acked = asyncio.get_running_loop().create_future()
+        self._awaiting[envelope_id] = acked
+        await self._socket.send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind != "events_api",
+                "retry_attempt": 0,
+                "retry_reason": "",
+            }
+        )
+        return await acked
+
     # -- server ------------------------------------------------------------------------------
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/respond/{name}", self._respond)
+        app.router.add_get("/link/", self._link)
 
     async def start(self) -> None:
         app = web.Application()
-        app.router.add_route("*", "/api/{method}", self._api)
-        app.router.add_post("/respond/{name}", self._respond)
+        self.routes(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -108,8 +147,37 @@ class FakeSlack:
         self.base_url = f"http://127.0.0.1:{port}"
 
     async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def _link(self, request: web.Request) -> web.WebSocketResponse:
+        """Slack's end of a Socket Mode connection."""
+        socket = web.WebSocketResponse()  # answers the client's pings itself
+        await socket.prepare(request)
+        await socket.send_json(
+            {
+                "type": "hello",
+                "num_connections": 1,
+                "connection_info": {"app_id": "A0001"},
+                "debug_info": {"host": "fake-slack"},
+            }
+        )
+        self._socket = socket
+        self._socket_open.set()
+        try:
+            async for message in socket:
+                if message.type != WSMsgType.TEXT:
+                    continue
+                ack = json.loads(message.data)
+                waiting = self._awaiting.pop(str(ack.get("envelope_id")), None)
+                if waiting is not None and not waiting.done():
+                    waiting.set_result(ack)
+        finally:
+            self._socket_open.clear()
+            self._socket = None
+        return socket
 
     async def _respond(self, request: web.Request) -> web.Response:
         self.responses.append(await request.json())
@@ -155,8 +223,13 @@ class FakeSlack:
             "chat.postEphemeral": lambda args: {"ok": True, "message_ts": self._next_ts()},
             "users.info": self._user,
             "usergroups.users.list": self._group,
-            "apps.connections.open": lambda args: {"ok": False, "error": "not_allowed"},
+            "apps.connections.open": self._connections_open,
         }
+
+    def _connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not self.socket_mode:
+            return {"ok": False, "error": "not_allowed"}
+        return {"ok": True, "url": self.base_url.replace("http", "ws", 1) + "/link/?ticket=t1"}
 
     def _next_ts(self) -> str:
         return f"1700000000.{next(self._ts):06d}"
@@ -203,8 +276,7 @@ class FakeSlack:
 async def _serve_forever(port: int) -> None:
     fake = FakeSlack()
     app = web.Application()
-    app.router.add_route("*", "/api/{method}", fake._api)
-    app.router.add_post("/respond/{name}", fake._respond)
+    fake.routes(app)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()

@@ -1,0 +1,165 @@
+"""Socket Mode end to end: Slack's envelopes over a real websocket, the app's acks coming back."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlmodel import select
+
+from bot.models import CostCode, GLAccount
+from bot.server import build_web_app
+from bot.services import Services
+from tests.conftest import make_settings
+from tests.fakes.slack_api import TEAM, FakeSlack, Message
+from tests.handlers.conftest import seed
+from tests.handlers.slack_driver import ADMIN, CHANNEL, OTHER, row_block_id, texts
+
+
+@pytest.fixture
+async def socket_app(
+    services: Services, fake_slack: FakeSlack, database_url: str
+) -> AsyncIterator[Services]:
+    """The server with an app token and no signing secret: Slack reaches it only by websocket."""
+    fake_slack.socket_mode = True
+    settings = make_settings(
+        database_url,
+        slack_bot_token="xoxb-test",
+        slack_app_token="xapp-test",
+        slack_api_url=fake_slack.api_url,
+        erp_admins=ADMIN,
+    )
+    socket_services = dataclasses.replace(services, settings=settings)
+    await seed(socket_services)
+    async with TestClient(TestServer(build_web_app(socket_services))) as client:
+        assert (await client.post("/slack/events", data=b"x")).status == 404
+        yield socket_services
+
+
+async def eventually(check: Callable[[], Any], seconds: float = 10.0) -> Any:
+    """What `check` returns once it is truthy; the work after an ack runs on its own."""
+    for _ in range(int(seconds / 0.02)):
+        found = check()
+        if found:
+            return found
+        await asyncio.sleep(0.02)
+    raise AssertionError("it did not happen in time")
+
+
+def interactive(user: str, on: Message, **fields: Any) -> dict[str, Any]:
+    """An interaction payload from `user` on the posted message `on`."""
+    return {
+        "team": {"id": TEAM},
+        "user": {"id": user},
+        "api_app_id": "A0001",
+        "channel": {"id": on.channel},
+        "container": {"type": "message", "channel_id": on.channel, "message_ts": on.ts},
+        **fields,
+    }
+
+
+async def income_account(services: Services, number: str) -> GLAccount:
+    async with services.sessions() as session:
+        return (await session.exec(select(GLAccount).where(GLAccount.number == number))).one()
+
+
+async def code_row(services: Services, code: str) -> CostCode:
+    async with services.sessions() as session:
+        return (await session.exec(select(CostCode).where(CostCode.code == code))).one()
+
+
+async def test_commands_searches_and_picks_travel_over_the_websocket(
+    socket_app: Services, fake_slack: FakeSlack
+) -> None:
+    command = {
+        "command": "/costcodes",
+        "text": "",
+        "user_id": ADMIN,
+        "channel_id": CHANNEL,
+        "team_id": TEAM,
+        "response_url": fake_slack.response_url(),
+        "trigger_id": "1.2.3",
+    }
+    ack = await fake_slack.send_envelope("slash_commands", command)
+    assert ack == {"envelope_id": "envelope-1"}
+    posted = await eventually(lambda: fake_slack.of("chat.postMessage"))
+    assert posted[0].token == "xoxb-test"  # the Web API still uses the bot token
+    listing = fake_slack.message(CHANNEL, str(posted[0].result and posted[0].result["ts"]))
+    assert "Ready to Export" in texts(listing)
+
+    block_id = row_block_id(listing, "01-100")
+    search = interactive(
+        ADMIN,
+        listing,
+        type="block_suggestion",
+        action_id="pick-income",
+        block_id=block_id,
+        value="construction inc",
+    )
+    ack = await fake_slack.send_envelope("interactive", search)
+    labels = [option["text"]["text"] for option in ack["payload"]["options"]]
+    assert labels[0] == "4000 · Construction Income"
+
+    account = await income_account(socket_app, "4000")
+    pick = interactive(
+        ADMIN,
+        listing,
+        type="block_actions",
+        message={"ts": listing.ts, "text": listing.text, "blocks": listing.blocks},
+        response_url=fake_slack.response_url(),
+        actions=[
+            {
+                "action_id": "pick-income",
+                "block_id": block_id,
+                "type": "external_select",
+                "selected_option": {
+                    "text": {"type": "plain_text", "text": labels[0]},
+                    "value": str(account.id),
+                },
+                "action_ts": "1.1",
+            }
+        ],
+    )
+    assert "4000 · Construction Income" not in texts(listing)
+    ack = await fake_slack.send_envelope("interactive", pick)
+    assert set(ack) == {"envelope_id"}
+    await eventually(lambda: listing.updates)  # saved, then re-rendered in place
+    assert "4000 · Construction Income" in texts(listing)
+    assert (await code_row(socket_app, "01-100")).income_account_id == account.id
+
+
+async def test_a_refusal_over_the_websocket_is_ephemeral_and_changes_nothing(
+    socket_app: Services, fake_slack: FakeSlack
+) -> None:
+    command = {"command": "/costcodes", "text": "", "user_id": OTHER, "channel_id": CHANNEL}
+    await fake_slack.send_envelope("slash_commands", {**command, "team_id": TEAM})
+    posted = await eventually(lambda: fake_slack.of("chat.postMessage"))
+    listing = fake_slack.message(CHANNEL, str(posted[0].result and posted[0].result["ts"]))
+    account = await income_account(socket_app, "4000")
+    pick = interactive(
+        OTHER,
+        listing,
+        type="block_actions",
+        message={"ts": listing.ts, "text": listing.text, "blocks": listing.blocks},
+        actions=[
+            {
+                "action_id": "pick-income",
+                "block_id": row_block_id(listing, "01-100"),
+                "type": "external_select",
+                "selected_option": {
+                    "text": {"type": "plain_text", "text": "4000"},
+                    "value": str(account.id),
+                },
+                "action_ts": "1.1",
+            }
+        ],
+    )
+    await fake_slack.send_envelope("interactive", pick)
+    refusal = await eventually(lambda: fake_slack.of("chat.postEphemeral"))
+    assert refusal[0].args["user"] == OTHER
+    assert "<@UADMIN1>" in refusal[0].args["text"]
+    assert (await code_row(socket_app, "01-100")).income_account_id != account.id
