@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +12,7 @@ from bot import intake, sandbox
 from bot.sandbox.workspace import Posted
 from bot.services import Services
 from tests.conftest import EXAMPLES
+from tests.waiting import eventually
 
 ROWS = intake.read_file(EXAMPLES / "cost_codes.csv")[0]
 READY = len(ROWS)
@@ -51,12 +51,7 @@ class Local:
 
     async def eventually(self, check: Callable[[], Any], seconds: float = 10.0) -> Any:
         """Wait for what Bolt's listeners do after their ack (they run on this loop)."""
-        for _ in range(int(seconds / 0.05)):
-            found = check()
-            if found:
-                return found
-            await asyncio.sleep(0.05)
-        raise AssertionError("the sandbox did not get there in time")
+        return await eventually(check, seconds)
 
     def list_message(self) -> Posted | None:
         return next((m for m in self.messages() if m.text.startswith("Standard Cost Codes")), None)

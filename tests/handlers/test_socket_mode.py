@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -18,6 +17,7 @@ from tests.conftest import make_settings
 from tests.fakes.slack_api import TEAM, FakeSlack, Message
 from tests.handlers.conftest import seed
 from tests.handlers.slack_driver import ADMIN, CHANNEL, OTHER, row_block_id, texts
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -40,16 +40,6 @@ async def socket_app(
         yield socket_services
 
 
-async def eventually(check: Callable[[], Any], seconds: float = 10.0) -> Any:
-    """What `check` returns once it is truthy; the work after an ack runs on its own."""
-    for _ in range(int(seconds / 0.02)):
-        found = check()
-        if found:
-            return found
-        await asyncio.sleep(0.02)
-    raise AssertionError("it did not happen in time")
-
-
 def interactive(user: str, on: Message, **fields: Any) -> dict[str, Any]:
     """An interaction payload from `user` on the posted message `on`."""
     return {
@@ -60,6 +50,45 @@ def interactive(user: str, on: Message, **fields: Any) -> dict[str, Any]:
         "container": {"type": "message", "channel_id": on.channel, "message_ts": on.ts},
         **fields,
     }
+
+
+async def post_list(fake_slack: FakeSlack, user: str) -> Message:
+    """/costcodes over the websocket, as `user`; the list it posts in the channel."""
+    command = {
+        "command": "/costcodes",
+        "text": "",
+        "user_id": user,
+        "channel_id": CHANNEL,
+        "team_id": TEAM,
+        "response_url": fake_slack.response_url(),
+        "trigger_id": "1.2.3",
+    }
+    ack = await fake_slack.send_envelope("slash_commands", command)
+    assert set(ack) == {"envelope_id"}  # an empty ack: the list is posted after it
+    posted = await eventually(lambda: fake_slack.of("chat.postMessage"))
+    assert posted[0].token == "xoxb-test"  # the Web API still uses the bot token
+    return fake_slack.message(CHANNEL, str(posted[0].result and posted[0].result["ts"]))
+
+
+def pick_payload(user: str, listing: Message, block_id: str, account: GLAccount) -> dict[str, Any]:
+    """An Income pick of `account` in the row `block_id`, as Slack reports it."""
+    action = {
+        "action_id": "pick-income",
+        "block_id": block_id,
+        "type": "external_select",
+        "selected_option": {
+            "text": {"type": "plain_text", "text": f"{account.number} · {account.full_name}"},
+            "value": str(account.id),
+        },
+        "action_ts": "1.1",
+    }
+    return interactive(
+        user,
+        listing,
+        type="block_actions",
+        message={"ts": listing.ts, "text": listing.text, "blocks": listing.blocks},
+        actions=[action],
+    )
 
 
 async def income_account(services: Services, number: str) -> GLAccount:
@@ -75,20 +104,7 @@ async def code_row(services: Services, code: str) -> CostCode:
 async def test_commands_searches_and_picks_travel_over_the_websocket(
     socket_app: Services, fake_slack: FakeSlack
 ) -> None:
-    command = {
-        "command": "/costcodes",
-        "text": "",
-        "user_id": ADMIN,
-        "channel_id": CHANNEL,
-        "team_id": TEAM,
-        "response_url": fake_slack.response_url(),
-        "trigger_id": "1.2.3",
-    }
-    ack = await fake_slack.send_envelope("slash_commands", command)
-    assert ack == {"envelope_id": "envelope-1"}
-    posted = await eventually(lambda: fake_slack.of("chat.postMessage"))
-    assert posted[0].token == "xoxb-test"  # the Web API still uses the bot token
-    listing = fake_slack.message(CHANNEL, str(posted[0].result and posted[0].result["ts"]))
+    listing = await post_list(fake_slack, ADMIN)
     assert "Ready to Export" in texts(listing)
 
     block_id = row_block_id(listing, "01-100")
@@ -105,27 +121,10 @@ async def test_commands_searches_and_picks_travel_over_the_websocket(
     assert labels[0] == "4000 · Construction Income"
 
     account = await income_account(socket_app, "4000")
-    pick = interactive(
-        ADMIN,
-        listing,
-        type="block_actions",
-        message={"ts": listing.ts, "text": listing.text, "blocks": listing.blocks},
-        response_url=fake_slack.response_url(),
-        actions=[
-            {
-                "action_id": "pick-income",
-                "block_id": block_id,
-                "type": "external_select",
-                "selected_option": {
-                    "text": {"type": "plain_text", "text": labels[0]},
-                    "value": str(account.id),
-                },
-                "action_ts": "1.1",
-            }
-        ],
-    )
     assert "4000 · Construction Income" not in texts(listing)
-    ack = await fake_slack.send_envelope("interactive", pick)
+    ack = await fake_slack.send_envelope(
+        "interactive", pick_payload(ADMIN, listing, block_id, account)
+    )
     assert set(ack) == {"envelope_id"}
     await eventually(lambda: listing.updates)  # saved, then re-rendered in place
     assert "4000 · Construction Income" in texts(listing)
@@ -135,29 +134,9 @@ async def test_commands_searches_and_picks_travel_over_the_websocket(
 async def test_a_refusal_over_the_websocket_is_ephemeral_and_changes_nothing(
     socket_app: Services, fake_slack: FakeSlack
 ) -> None:
-    command = {"command": "/costcodes", "text": "", "user_id": OTHER, "channel_id": CHANNEL}
-    await fake_slack.send_envelope("slash_commands", {**command, "team_id": TEAM})
-    posted = await eventually(lambda: fake_slack.of("chat.postMessage"))
-    listing = fake_slack.message(CHANNEL, str(posted[0].result and posted[0].result["ts"]))
+    listing = await post_list(fake_slack, OTHER)  # anyone may look
     account = await income_account(socket_app, "4000")
-    pick = interactive(
-        OTHER,
-        listing,
-        type="block_actions",
-        message={"ts": listing.ts, "text": listing.text, "blocks": listing.blocks},
-        actions=[
-            {
-                "action_id": "pick-income",
-                "block_id": row_block_id(listing, "01-100"),
-                "type": "external_select",
-                "selected_option": {
-                    "text": {"type": "plain_text", "text": "4000"},
-                    "value": str(account.id),
-                },
-                "action_ts": "1.1",
-            }
-        ],
-    )
+    pick = pick_payload(OTHER, listing, row_block_id(listing, "01-100"), account)
     await fake_slack.send_envelope("interactive", pick)
     refusal = await eventually(lambda: fake_slack.of("chat.postEphemeral"))
     assert refusal[0].args["user"] == OTHER
