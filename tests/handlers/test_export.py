@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from bot import accounts
@@ -283,6 +284,27 @@ async def test_accounts_sync_replies_in_its_thread(slack: SlackDriver) -> None:
         "— none —",
         "5110 · Job Costs:Drone Surveys",
     ]
+
+
+async def test_a_sync_reply_goes_out_even_if_getting_ready_for_it_fails(
+    slack: SlackDriver, caplog: pytest.LogCaptureFixture
+) -> None:
+    reporter = slack.services.export_reporter
+    assert reporter is not None
+    ran: list[str] = []
+
+    async def broken() -> None:
+        ran.append("broken")
+        raise OSError("disk full")
+
+    reporter.before_sync_reply(broken)
+    await slack.command("accounts sync")
+    request = slack.last_posted()
+    await connector(slack, quickbooks()).run_update()
+    (done,) = thread_posts(slack, request.ts)
+    assert done["text"].startswith("GL accounts refreshed from QuickBooks")
+    assert ran == ["broken"]
+    assert "could not prepare for a GL account sync reply" in caplog.text
 
 
 async def test_a_final_reply_lost_to_a_crash_is_posted_by_the_next_tick(slack: SlackDriver) -> None:
