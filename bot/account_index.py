@@ -113,7 +113,10 @@ class AccountIndex:
     async def search(
         self, *, query: str, purpose: Purpose, limit: int = SEARCH_LIMIT
     ) -> list[AccountView]:
-        loaded = self._loaded or await self.refresh()
+        if self._loaded is None:
+            await self.refresh()
+        loaded = self._loaded
+        assert loaded is not None
         if time.monotonic() - self._checked_at >= self._check_every:
             self._check_in_background()
         # Search texts are lower case and never contain a newline, so neither may the needle.
@@ -124,7 +127,7 @@ class AccountIndex:
             found += others.matches(needle, limit - len(found))
         return found
 
-    async def refresh(self) -> _Loaded:
+    async def refresh(self) -> None:
         """Bring the index up to the chart in the database now; one load at a time."""
         async with self._loading:
             async with self._sessions() as session:
@@ -133,7 +136,6 @@ class AccountIndex:
                 if self._loaded is None or self._loaded.version != stamp:
                     self._loaded = await _load(session, stamp)
             self._checked_at = time.monotonic()
-            return self._loaded
 
     async def close(self) -> None:
         """Stop a background check that is under way (at shutdown)."""

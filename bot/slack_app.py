@@ -34,7 +34,7 @@ MAX_EVENT_BYTES = 1024 * 1024
 """Slack's payloads are small; anything larger is not from Slack."""
 SOCKET_RETRY_SECONDS = 30.0
 REVIEW = web.AppKey("review", Review)
-"""The web app's review service, for whoever must reach it from outside Slack (tests, sandbox)."""
+"""The web app's review service, for code that needs it outside a listener (tests use it)."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
