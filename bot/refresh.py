@@ -18,6 +18,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import ColumnElement, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -163,7 +164,7 @@ class Refresher:
             )
             if claimed.rowcount != 1:
                 return None  # another process is rendering it right now
-            row.render_version += 1
+            set_committed_value(row, "render_version", row.render_version + 1)  # as claimed
             payload = await renderer(session, row)
         return row, mark, payload
 

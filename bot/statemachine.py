@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import insert, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -125,11 +126,10 @@ async def _compare_and_set(
             f"{code.code} was changed by someone else a moment ago, so nothing was saved. "
             "The list shows the latest; please try again."
         )
-    for key, value in values.items():
-        setattr(code, key, value)
-    code.version += 1
-    code.updated_at = now
-    code.updated_by = actor
+    # The row is written: show the object as it now is without the ORM writing it a second time.
+    written = {**values, "version": code.version + 1, "updated_at": now, "updated_by": actor}
+    for key, value in written.items():
+        set_committed_value(code, key, value)
 
 
 async def transition_many(

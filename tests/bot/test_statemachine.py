@@ -46,6 +46,25 @@ async def test_transition_writes_state_version_and_audit(services: Services) -> 
     assert json.loads(event.after or "") == {"state": "queued"}
 
 
+async def test_the_compare_and_set_is_the_only_write_of_the_code(services: Services) -> None:
+    row = await _add(services)
+    async with db.session_scope(services.sessions) as session:
+        code = await statemachine.get_code(session, row.id or 0)
+        await statemachine.edit(
+            session,
+            code=code,
+            changes={"division": "03"},
+            actor="U1",
+            surface=Surface.SLACK,
+            action="edit",
+        )
+        # The object shows what was written, and the ORM has nothing left to write again.
+        assert (code.division, code.version, code.updated_by) == ("03", 2, "U1")
+        assert code not in session.dirty
+    stored = await _fresh(services, row.id or 0)
+    assert (stored.division, stored.version) == ("03", 2)
+
+
 async def test_unknown_transition_is_refused_and_nothing_written(services: Services) -> None:
     row = await _add(services, state=State.SUCCESS)
     async with db.session_scope(services.sessions) as session:
