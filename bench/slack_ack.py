@@ -41,7 +41,7 @@ from bot.account_index import AccountIndex  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.domain import Surface  # noqa: E402
 from bot.reads import ReadSessions  # noqa: E402
-from bot.server import build_web_app  # noqa: E402
+from bot.server import build_web_app, freeze_startup_heap  # noqa: E402
 from bot.services import Services  # noqa: E402
 from qbd.qbxml.types import AccountInfo  # noqa: E402
 from tests.fakes.signing import signed_headers  # noqa: E402
@@ -131,6 +131,7 @@ async def serve(mode: str, url: str, slack_url: str, port: int) -> None:
         services = Services(
             config.model_copy(update={"slack_bot_token": None}), engine, services.sessions
         )
+    freeze_startup_heap()  # as `costcodes serve` does
     app = build_web_app(services)
     if mode == "bare":
         app.router.add_post("/slack/events", events_handler(bare_app(config)))

@@ -102,6 +102,7 @@ async def cmd_serve(args: argparse.Namespace, settings: Settings, out: TextIO, e
     from bot import server
 
     async def work(services: Services) -> int:
+        server.freeze_startup_heap()
         await server.run(services, sandbox=not args.no_sandbox)
         return EXIT_OK
 
