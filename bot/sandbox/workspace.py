@@ -168,25 +168,37 @@ class Workspace:
     def _next_ts(self) -> str:
         return f"{self._started}.{next(self._ts):06d}"
 
-    def _store(self, message: Posted) -> Posted:
+    def _store(self, channel: str, body: Mapping[str, Any], **extra: Any) -> Posted:
+        """A new message with the text, blocks and attachments of `body`."""
+        message = Posted(
+            channel=channel,
+            ts=self._next_ts(),
+            text=str(body.get("text") or ""),
+            blocks=_with_block_ids(_json_list(body.get("blocks"))),
+            attachments=_json_list(body.get("attachments")),
+            **extra,
+        )
         self.messages[message.ts] = message
         self.version += 1
         return message
+
+    def _edit(self, message: Posted, body: Mapping[str, Any]) -> None:
+        """Replace the text, blocks and attachments of `message` with those of `body`."""
+        message.text = str(body.get("text") or "")
+        message.blocks = _with_block_ids(_json_list(body.get("blocks")))
+        message.attachments = _json_list(body.get("attachments"))
+        message.edited = True
+        self.version += 1
 
     def _post(self, args: Args) -> dict[str, Any]:
         thread = str(args.get("thread_ts") or "") or None
         if thread is not None and thread not in self.messages:
             return {"ok": False, "error": "thread_not_found"}
         message = self._store(
-            Posted(
-                channel=str(args["channel"]),
-                ts=self._next_ts(),
-                text=str(args.get("text") or ""),
-                blocks=_with_block_ids(_json_list(args.get("blocks"))),
-                attachments=_json_list(args.get("attachments")),
-                thread_ts=thread,
-                reply_broadcast=thread is not None and _flag(args.get("reply_broadcast")),
-            )
+            str(args["channel"]),
+            args,
+            thread_ts=thread,
+            reply_broadcast=thread is not None and _flag(args.get("reply_broadcast")),
         )
         return {"ok": True, "channel": message.channel, "ts": message.ts, **self._echo(message)}
 
@@ -194,11 +206,7 @@ class Workspace:
         found = self.messages.get(str(args["ts"]))
         if found is None or found.channel != str(args["channel"]) or found.ephemeral_to:
             return {"ok": False, "error": "message_not_found"}
-        found.text = str(args.get("text") or "")
-        found.blocks = _with_block_ids(_json_list(args.get("blocks")))
-        found.attachments = _json_list(args.get("attachments"))
-        found.edited = True
-        self.version += 1
+        self._edit(found, args)
         return {"ok": True, "channel": found.channel, "ts": found.ts, **self._echo(found)}
 
     def _delete(self, args: Args) -> dict[str, Any]:
@@ -209,15 +217,10 @@ class Workspace:
 
     def _ephemeral(self, args: Args) -> dict[str, Any]:
         message = self._store(
-            Posted(
-                channel=str(args["channel"]),
-                ts=self._next_ts(),
-                text=str(args.get("text") or ""),
-                blocks=_with_block_ids(_json_list(args.get("blocks"))),
-                attachments=_json_list(args.get("attachments")),
-                thread_ts=str(args.get("thread_ts") or "") or None,
-                ephemeral_to=str(args["user"]),
-            )
+            str(args["channel"]),
+            args,
+            thread_ts=str(args.get("thread_ts") or "") or None,
+            ephemeral_to=str(args["user"]),
         )
         return {"ok": True, "message_ts": message.ts}
 
@@ -237,22 +240,13 @@ class Workspace:
             self._delete({"channel": original.channel, "ts": original.ts})
             return True
         if _flag(body.get("replace_original")) and original is not None:
-            original.text = str(body.get("text") or "")
-            original.blocks = _with_block_ids(_json_list(body.get("blocks")))
-            original.attachments = _json_list(body.get("attachments"))
-            original.edited = True
-            self.version += 1
+            self._edit(original, body)
             return True
         in_channel = body.get("response_type") == "in_channel"
         self._store(
-            Posted(
-                channel=target.channel,
-                ts=self._next_ts(),
-                text=str(body.get("text") or ""),
-                blocks=_with_block_ids(_json_list(body.get("blocks"))),
-                attachments=_json_list(body.get("attachments")),
-                thread_ts=str(body.get("thread_ts") or "") or None,
-                ephemeral_to=None if in_channel else target.user,
-            )
+            target.channel,
+            body,
+            thread_ts=str(body.get("thread_ts") or "") or None,
+            ephemeral_to=None if in_channel else target.user,
         )
         return True

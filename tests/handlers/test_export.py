@@ -11,6 +11,7 @@ from sqlmodel import select
 from bot import accounts
 from bot.models import CostCode, GLAccount
 from bot.server import QBWC
+from bot.slack_export import ExportReporter
 from qbd.simulator import QuickBooksSimulator, SimAccount, WebConnectorSimulator
 from tests.conftest import EXAMPLES, FakeClock
 from tests.fakes.slack_api import Message
@@ -87,6 +88,17 @@ def _ts(slack: SlackDriver, index: int) -> str:
     result = slack.fake.of("chat.postMessage")[index].result
     assert result is not None
     return str(result["ts"])
+
+
+async def exporting(slack: SlackDriver) -> tuple[Message, ExportReporter]:
+    """The list posted, 01-100 given its Income account, Export clicked; the list and reporter."""
+    await slack.command()
+    await pick(slack, "01-100", INCOME)
+    listing = slack.posted()[0]
+    await slack.click(listing, "export-codes")
+    reporter = slack.services.export_reporter
+    assert reporter is not None
+    return listing, reporter
 
 
 async def later(slack: SlackDriver, seconds: float = 1.5) -> None:
@@ -245,12 +257,7 @@ async def test_rate_limited_updates_still_end_right(slack: SlackDriver) -> None:
 
 
 async def test_stale_export_is_reported_once(slack: SlackDriver) -> None:
-    await slack.command()
-    await pick(slack, "01-100", INCOME)
-    listing = slack.posted()[0]
-    await slack.click(listing, "export-codes")
-    reporter = slack.services.export_reporter
-    assert reporter is not None
+    listing, reporter = await exporting(slack)
     clock = slack.services.clock
     assert isinstance(clock, FakeClock)
     clock.advance(minutes=14)
@@ -309,12 +316,7 @@ async def test_a_sync_reply_goes_out_even_if_getting_ready_for_it_fails(
 
 async def test_a_final_reply_lost_to_a_crash_is_posted_by_the_next_tick(slack: SlackDriver) -> None:
     simulator = quickbooks()
-    await slack.command()
-    await pick(slack, "01-100", INCOME)
-    listing = slack.posted()[0]
-    await slack.click(listing, "export-codes")
-    reporter = slack.services.export_reporter
-    assert reporter is not None
+    listing, reporter = await exporting(slack)
     backend = slack.client.app[QBWC]
     backend.listeners.clear()  # the process dies after committing QuickBooks' answer
     await connector(slack, simulator).run_update()

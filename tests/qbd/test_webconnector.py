@@ -46,6 +46,14 @@ async def post(url: str, body: bytes) -> tuple[int, str, bytes]:
         return response.status, response.headers["Content-Type"], await response.read()
 
 
+def assert_refused_as_too_large(status: int, body: bytes, backend: ScriptedBackend) -> None:
+    """HTTP 413 with a SOAP fault naming the limit, and the backend never asked anything."""
+    assert status == 413
+    with pytest.raises(SoapFaultAnswer, match="over 1000 bytes"):
+        read_result("authenticate", body)
+    assert backend.calls == []
+
+
 async def test_every_operation_reaches_the_backend(qbwc_url: str, backend: ScriptedBackend) -> None:
     for operation in OPERATIONS:
         status, content_type, body = await post(qbwc_url, envelope(operation, *CALLS[operation]))
@@ -132,10 +140,7 @@ async def test_an_oversized_body_by_content_length_is_refused_unread(
     finally:
         await server.close()
 
-    assert status == 413
-    with pytest.raises(SoapFaultAnswer, match="over 1000 bytes"):
-        read_result("authenticate", body)
-    assert backend.calls == []
+    assert_refused_as_too_large(status, body, backend)
 
 
 async def test_an_oversized_chunked_body_is_refused_once_it_passes_the_limit(
@@ -149,10 +154,7 @@ async def test_an_oversized_chunked_body_is_refused_once_it_passes_the_limit(
     finally:
         await server.close()
 
-    assert status == 413
-    with pytest.raises(SoapFaultAnswer, match="over 1000 bytes"):
-        read_result("authenticate", body)
-    assert backend.calls == []
+    assert_refused_as_too_large(status, body, backend)
 
 
 async def test_a_chunked_body_within_the_limit_is_served(backend: ScriptedBackend) -> None:
