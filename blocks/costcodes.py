@@ -35,6 +35,7 @@ from bot.domain import (
     COST_TYPE,
     AccountView,
     CodeView,
+    ExportTally,
     ListFilter,
     ListPage,
     RejectBanner,
@@ -92,6 +93,14 @@ def list_message(page: ListPage) -> dict[str, Any]:
 
 def list_title(page: ListPage) -> str:
     return f"{TITLE} — {page.list_filter.label} ({page.total})"
+
+
+def tally_text(tally: ExportTally) -> str:
+    """The header line of a copy an export ran from: its codes stay on it until posted again."""
+    words = f"Exported from this list: {tally.exported} exported, {tally.waiting} waiting"
+    if tally.failed:
+        words += f", {tally.failed} failed"
+    return words
 
 
 def banner_text(banner: RejectBanner) -> str:
@@ -156,6 +165,8 @@ def _top(page: ListPage) -> list[Block]:
         header(list_title(page), block_id=list_block_id(ref, page.render_version)),
         actions([select], block_id=versioned(BlockId.FILTER, page.render_version)),
     ]
+    if page.tally is not None:
+        blocks.append(context(tally_text(page.tally)))
     guidance = _GUIDANCE.get(page.list_filter)
     if guidance and any(code.state in EDITABLE_STATES for code in page.codes):
         blocks.append(context(guidance))

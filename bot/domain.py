@@ -154,6 +154,15 @@ class ExportNotice:
 
 
 @dataclass(frozen=True, slots=True)
+class ExportTally:
+    """How the exports started from one list copy stand, for that copy's header."""
+
+    exported: int
+    waiting: int
+    failed: int
+
+
+@dataclass(frozen=True, slots=True)
 class ListPage:
     """One page of the cost code list, everything a rendering needs."""
 
@@ -171,6 +180,8 @@ class ListPage:
     last_change: LastChange | None = None
     banner: RejectBanner | None = None
     export: ExportNotice | None = None
+    tally: ExportTally | None = None
+    """Set on the copy an export was started from: it keeps that export's codes on it."""
 
 
 @dataclass(frozen=True, slots=True)

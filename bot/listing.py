@@ -7,9 +7,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from blocks.costcodes import list_message
 from bot import refresh, rules
@@ -17,6 +18,7 @@ from bot.accounts import to_view
 from bot.domain import (
     CodeView,
     ExportNotice,
+    ExportTally,
     LastChange,
     ListAt,
     ListFilter,
@@ -25,7 +27,7 @@ from bot.domain import (
     State,
 )
 from bot.export import active_batch
-from bot.models import CostCode, GLAccount, PostedMessage, RejectBatch
+from bot.models import CostCode, ExportBatch, GLAccount, PostedMessage, RejectBatch
 
 KIND = "list"
 PAGE_SIZE = 10
@@ -42,9 +44,17 @@ async def load_page(
     render_version: int,
     last_change: LastChange | None = None,
     banner: RejectBanner | None = None,
+    copy: tuple[str, str] | None = None,
 ) -> ListPage:
-    """One page (zero-based, clamped to the last page) of the codes in `list_filter`."""
-    in_filter = col(CostCode.state).in_([state.value for state in list_filter.states])
+    """One page (zero-based, clamped to the last page) of the codes in `list_filter`.
+
+    `copy` (channel, ts) is the posted copy being rendered: a Ready to Export copy on which
+    exports were started keeps those exports' codes, each with its Export Status (DESIGN §6).
+    """
+    in_filter: ColumnElement[bool] = col(CostCode.state).in_([s.value for s in list_filter.states])
+    exported_here = _exported_from(copy) if list_filter is ListFilter.READY else None
+    if exported_here is not None:
+        in_filter = in_filter | col(CostCode.export_batch_id).in_(exported_here)
     total = (await session.exec(select(func.count()).where(in_filter))).one()
     rejectable = 0
     if State.READY in list_filter.states:
@@ -65,6 +75,7 @@ async def load_page(
         running = await active_batch(session)
         if running is not None and running.id is not None:
             export = ExportNotice(running.created_by, running.created_at, running.id)
+    tally = await _tally(session, exported_here) if exported_here is not None else None
     return ListPage(
         list_filter=list_filter,
         codes=tuple(await code_views(session, codes)),
@@ -76,6 +87,32 @@ async def load_page(
         last_change=last_change,
         banner=banner,
         export=export,
+        tally=tally,
+    )
+
+
+def _exported_from(copy: tuple[str, str] | None) -> SelectOfScalar[int | None] | None:
+    if copy is None:
+        return None
+    channel, ts = copy
+    return select(col(ExportBatch.id)).where(
+        ExportBatch.channel == channel, ExportBatch.list_ts == ts
+    )
+
+
+async def _tally(session: AsyncSession, batches: SelectOfScalar[int | None]) -> ExportTally | None:
+    statement = (
+        select(CostCode.state, func.count())
+        .where(col(CostCode.export_batch_id).in_(batches))
+        .group_by(col(CostCode.state))
+    )
+    counts = {State(state): n for state, n in (await session.exec(statement)).all()}
+    if not counts:
+        return None
+    return ExportTally(
+        exported=counts.get(State.SUCCESS, 0),
+        waiting=counts.get(State.QUEUED, 0) + counts.get(State.EXPORTING, 0),
+        failed=counts.get(State.FAILED, 0),
     )
 
 
@@ -149,6 +186,7 @@ def list_renderer(clock: refresh.Clock) -> refresh.Renderer:
             render_version=row.render_version,
             last_change=last_change,
             banner=await read_banner(session, row.banner, clock()),
+            copy=(row.channel, row.ts),
         )
         if page.page != row.page:
             row.page = page.page  # remembered, so that later changes find the page it shows
@@ -185,14 +223,19 @@ async def mark_copies(
     changed_by: str,
     also: Iterable[int] = (),
 ) -> None:
-    """Mark every recent list copy showing one of `filters` (and the rows in `also`) dirty."""
+    """Mark every recent list copy showing one of `filters` dirty, and the clicked rows in `also`.
+
+    The clicked copies are marked urgent: the person who clicked is waiting to see the change.
+    """
     showing = col(PostedMessage.list_filter).in_([f.value for f in filters])
     recent = col(PostedMessage.created_at) >= now - REFRESH_WINDOW
     where = (col(PostedMessage.kind) == KIND) & showing & recent
-    extra = list(also)
-    if extra:
-        where = where | col(PostedMessage.id).in_(extra)
     await refresh.mark_dirty(session, where, last_change_by=changed_by, last_change_at=now)
+    clicked = list(also)
+    if clicked:
+        await refresh.mark_ids(
+            session, clicked, urgent=True, last_change_by=changed_by, last_change_at=now
+        )
 
 
 def filters_showing(*states: State) -> list[ListFilter]:

@@ -179,6 +179,13 @@ class PostedMessage(SQLModel, table=True):
     """JSON of the reject banner shown on this copy, if any."""
     dirty: bool = Field(default=False, index=True)
     """Needs a chat.update; cleared by the coalescing refresher."""
+    mark: int = Field(default=0)
+    """Bumped by every change that asks for a render: a render clears `dirty` only at its mark."""
+    urgent: bool = Field(default=False)
+    """A person clicked this copy and waits: render at once, not at the next coalesced pass."""
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """One renderer at a time: whoever holds an unexpired lease renders, the others mark."""
     last_change_by: str | None = Field(default=None, max_length=64)
     last_change_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     refreshed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

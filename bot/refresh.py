@@ -1,16 +1,22 @@
-"""Keeps posted Slack messages current: coalesced chat.update, at most one per message a second.
+"""Keeps posted Slack messages current: one renderer at a time per message, nothing dropped.
 
-Changes mark rows of `posted_message` dirty in their own transaction (so a mark survives a crash
-or restart); a background task re-renders each dirty message with the renderer registered for
-its `kind` and calls chat.update. A mark is cleared only if no newer mark arrived meanwhile
-(compare-and-set on `updated_at`), so a change made during a render is never lost.
+Changes mark rows of `posted_message` in their own transaction (so a mark survives a crash or a
+restart): `dirty`, and `mark` counted up. Whoever renders a message first takes its lease (a
+compare-and-set on the row, so one renderer in every process at a time), renders what the
+database holds, sends chat.update, and clears `dirty` only if `mark` is still the one it
+rendered. A mark made during a render therefore causes one more render after it — at once when a
+person is waiting on that copy (`urgent`), otherwise at the next coalesced pass (at most one
+chat.update per message a second). Because one lease holder sends at a time, Slack never gets an
+older rendering after a newer one. A lease left by a process that died expires after `LEASE`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +24,6 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import ColumnElement, update
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -32,7 +37,9 @@ Renderer = Callable[[AsyncSession, PostedMessage], Awaitable[dict[str, Any] | No
 """Builds the message (text, blocks, attachments) for a row whose `render_version` is new."""
 
 MIN_INTERVAL = timedelta(seconds=1)
-"""Slack allows about 50 chat.update a minute: never more than one a second per message."""
+"""Slack allows about 50 chat.update a minute: background passes update a message once a second."""
+LEASE = timedelta(seconds=15)
+"""How long a renderer may hold a message; longer than a chat.update with its retries."""
 BATCH = 50
 # The message is gone or can no longer be edited: stop trying instead of retrying forever.
 _GIVE_UP = frozenset(
@@ -40,23 +47,29 @@ _GIVE_UP = frozenset(
 )
 
 
-async def mark_dirty(session: AsyncSession, where: ColumnElement[bool], **values: Any) -> None:
-    """Mark the matching messages for a refresh, in the caller's transaction."""
+async def mark_dirty(
+    session: AsyncSession, where: ColumnElement[bool], *, urgent: bool = False, **values: Any
+) -> None:
+    """Mark the matching messages for a render, in the caller's transaction."""
+    if urgent:
+        values["urgent"] = True
     statement = (
         update(PostedMessage)
         .where(where)
-        .values(dirty=True, updated_at=utcnow(), **values)
+        .values(dirty=True, mark=col(PostedMessage.mark) + 1, updated_at=utcnow(), **values)
         .execution_options(synchronize_session=False)
     )
     await session.exec(statement)
 
 
-async def mark_ids(session: AsyncSession, ids: Iterable[int], **values: Any) -> None:
-    await mark_dirty(session, col(PostedMessage.id).in_(list(ids)), **values)
+async def mark_ids(
+    session: AsyncSession, ids: Iterable[int], *, urgent: bool = False, **values: Any
+) -> None:
+    await mark_dirty(session, col(PostedMessage.id).in_(list(ids)), urgent=urgent, **values)
 
 
 class Refresher:
-    """Re-renders dirty posted messages; `flush()` does one pass, `start()` runs it in the back."""
+    """Re-renders marked posted messages; `flush()` does one pass, `start()` runs it in the back."""
 
     def __init__(
         self,
@@ -66,6 +79,7 @@ class Refresher:
         clock: Clock,
         run_in_background: bool = True,
         idle_seconds: float = 1.0,
+        lease: timedelta = LEASE,
     ) -> None:
         self._sessions = sessions
         self._client = client
@@ -73,9 +87,11 @@ class Refresher:
         self._renderers: dict[str, Renderer] = {}
         self._run_in_background = run_in_background
         self._idle_seconds = idle_seconds
+        self._lease = lease
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._paused_until: datetime | None = None
+        self._owners = (f"{uuid.uuid4().hex[:12]}-{n}" for n in itertools.count())
 
     def register(self, kind: str, renderer: Renderer) -> None:
         """The renderer for every posted message of this `kind` (e.g. "list", "status")."""
@@ -107,7 +123,7 @@ class Refresher:
             self._wake.clear()
 
     async def flush(self) -> int:
-        """Refresh every dirty message that is due; returns how many were updated."""
+        """Render every marked message that is due and free; returns how many were updated."""
         now = self._clock()
         if self._paused_until is not None and now < self._paused_until:
             return 0
@@ -116,8 +132,10 @@ class Refresher:
             select(PostedMessage.id)
             .where(
                 col(PostedMessage.dirty).is_(True),
-                col(PostedMessage.refreshed_at).is_(None)
+                col(PostedMessage.urgent).is_(True)
+                | col(PostedMessage.refreshed_at).is_(None)
                 | (col(PostedMessage.refreshed_at) <= due_before),
+                col(PostedMessage.lease_until).is_(None) | (col(PostedMessage.lease_until) < now),
             )
             .order_by(col(PostedMessage.updated_at))
             .limit(BATCH)
@@ -132,41 +150,55 @@ class Refresher:
         return updated
 
     async def refresh_now(self, message_id: int) -> bool:
-        """Render and update one message at once (a person's own click does not wait)."""
-        rendered = await self._render(message_id)
-        if rendered is None:
-            return False
-        row, mark, payload = rendered
-        done = payload is None or await self._send(row, payload)
-        await self._clear(message_id, mark if done else None)
-        return done and payload is not None
+        """Render and update one message now, unless another renderer holds it.
 
-    async def _render(
-        self, message_id: int
-    ) -> tuple[PostedMessage, datetime, dict[str, Any] | None] | None:
+        That renderer sees the caller's mark when it finishes and renders once more, so the
+        caller's change is shown either way. True if this call sent an update.
+        """
+        owner = next(self._owners)
+        sent = False
+        while True:
+            rendered = await self._claim_and_render(message_id, owner)
+            if rendered is None:
+                return sent
+            row, mark, payload = rendered
+            done = payload is None or await self._send(row, payload)
+            sent = sent or (done and payload is not None)
+            if not await self._release(message_id, owner, mark if done else None):
+                return sent
+
+    async def _claim_and_render(
+        self, message_id: int, owner: str
+    ) -> tuple[PostedMessage, int, dict[str, Any] | None] | None:
+        now = self._clock()
+        free = (
+            col(PostedMessage.lease_owner).is_(None)
+            | (col(PostedMessage.lease_owner) == owner)
+            | (col(PostedMessage.lease_until) < now)
+        )
         async with db.session_scope(self._sessions) as session:
-            row = await session.get(PostedMessage, message_id)
-            if row is None:
-                return None
-            renderer = self._renderers.get(row.kind)
-            if renderer is None:
-                log.warning("no renderer for posted messages of kind %r", row.kind)
-                return None
-            mark = row.updated_at
             claimed = await session.exec(
                 update(PostedMessage)
-                .where(
-                    col(PostedMessage.id) == message_id,
-                    col(PostedMessage.render_version) == row.render_version,
+                .where(col(PostedMessage.id) == message_id, free)
+                .values(
+                    lease_owner=owner,
+                    lease_until=now + self._lease,
+                    urgent=False,
+                    render_version=col(PostedMessage.render_version) + 1,
                 )
-                .values(render_version=row.render_version + 1)
                 .execution_options(synchronize_session=False)
             )
             if claimed.rowcount != 1:
-                return None  # another process is rendering it right now
-            set_committed_value(row, "render_version", row.render_version + 1)  # as claimed
-            payload = await renderer(session, row)
-        return row, mark, payload
+                return None  # gone, or someone else is rendering it right now
+            row = await session.get(PostedMessage, message_id, populate_existing=True)
+            assert row is not None
+            renderer = self._renderers.get(row.kind)
+            if renderer is None:
+                log.warning("no renderer for posted messages of kind %r", row.kind)
+                payload = None
+            else:
+                payload = await renderer(session, row)
+            return row, row.mark, payload
 
     async def _send(self, row: PostedMessage, payload: dict[str, Any]) -> bool:
         try:
@@ -186,22 +218,45 @@ class Refresher:
         log.warning("chat.update of %s/%s failed: %s", row.channel, row.ts, error)
         return error in _GIVE_UP
 
-    async def _clear(self, message_id: int, mark: datetime | None) -> None:
-        """Record the attempt (for the one-a-second limit); clear the mark if `mark` is given."""
+    async def _release(self, message_id: int, owner: str, mark: int | None) -> bool:
+        """Give the lease back, clearing the mark if `mark` was rendered and sent.
+
+        True when a person is waiting on a mark made during the render: the caller keeps the
+        lease and renders again at once.
+        """
         now = self._clock()
+        mine = (col(PostedMessage.id) == message_id) & (col(PostedMessage.lease_owner) == owner)
+        released = {"refreshed_at": now, "lease_owner": None, "lease_until": None}
         async with db.session_scope(self._sessions) as session:
+            if mark is not None:
+                cleared = await session.exec(
+                    update(PostedMessage)
+                    .where(mine, col(PostedMessage.mark) == mark)
+                    .values(dirty=False, **released)
+                    .execution_options(synchronize_session=False)
+                )
+                if cleared.rowcount == 1:
+                    return False
+            row = await session.get(PostedMessage, message_id, populate_existing=True)
+            if row is None:
+                return False
+            if row.lease_owner != owner:
+                # The lease ran out while Slack answered and another renderer took over: what
+                # was just sent may be older than its rendering, so it must render once more.
+                await mark_ids(session, [message_id], urgent=True)
+                return False
+            if mark is not None and row.urgent:
+                await session.exec(
+                    update(PostedMessage)
+                    .where(mine)
+                    .values(refreshed_at=now, lease_until=now + self._lease)
+                    .execution_options(synchronize_session=False)
+                )
+                return True
             await session.exec(
                 update(PostedMessage)
-                .where(col(PostedMessage.id) == message_id)
-                .values(refreshed_at=now)
+                .where(mine)
+                .values(**released)
                 .execution_options(synchronize_session=False)
             )
-            if mark is None:
-                return
-            # Cleared only if nothing marked it again while it was being rendered.
-            await session.exec(
-                update(PostedMessage)
-                .where(col(PostedMessage.id) == message_id, col(PostedMessage.updated_at) == mark)
-                .values(dirty=False)
-                .execution_options(synchronize_session=False)
-            )
+            return False

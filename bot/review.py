@@ -32,7 +32,7 @@ from bot.domain import (
     StatusSummary,
     Surface,
 )
-from bot.errors import ConflictError, CostCodeError, RuleViolation
+from bot.errors import ConflictError, CostCodeError, NotFound, RuleViolation
 from bot.models import CostCode, PostedMessage, QbwcJob
 from bot.permissions import Permissions
 from bot.reads import ReadSessions
@@ -112,8 +112,12 @@ class Review:
                 )
             )
 
-    async def show(self, caller: Caller, at: ListAt, list_filter: ListFilter, page: int) -> None:
-        """Turn the clicked copy to another page or filter; anyone may look."""
+    async def show(self, caller: Caller, at: ListAt, list_filter: ListFilter, page: int) -> int:
+        """Turn the clicked copy to another page or filter; anyone may look.
+
+        Saves what the copy should show and marks it; returns the copy to `render`. The render
+        happens after the ack, and a render already in flight renders this click after it.
+        """
         async with self._session() as session:
             row = await listing.find_or_adopt(session, at, self.services.clock())
             if row.list_filter != list_filter.value:
@@ -121,41 +125,33 @@ class Review:
             row.list_filter, row.page = list_filter.value, page
             session.add(row)
             await session.flush()
-            message_id = row.id
-        assert message_id is not None
-        await self.refresher.refresh_now(message_id)
+            await refresh.mark_ids(session, [_id(row)], urgent=True)
+        return _id(row)
 
-    async def pick(self, caller: Caller, pick: AccountPick) -> None:
-        """Save a pick at once (compare-and-set on the version the person saw)."""
+    async def render(self, message_id: int | None) -> None:
+        """Show the person the copy they clicked, as the database now holds it."""
+        if message_id is not None:
+            await self._refreshed(message_id)
+
+    async def pick(self, caller: Caller, pick: AccountPick) -> int | None:
+        """Save a pick (compare-and-set on the version the person saw) and mark every copy.
+
+        Committed before Slack is told the pick was accepted (DESIGN §6), so whatever anyone does
+        next sees it. Returns the clicked copy to `render`, or None when nothing changed.
+        """
         async with self._refresh_on_failure(pick.at):
             await self.permissions.require(caller.user_id)
             now = self.services.clock()
             async with self._session() as session:
                 row = await listing.find_or_adopt(session, pick.at, now)
-                code = await statemachine.get_code(session, pick.code_id)
-                changes = await _pick_changes(session, pick)
-                if all(getattr(code, key) == value for key, value in changes.items()):
-                    return  # a double click, or the same pick from another copy: nothing to do
-                # A newer version only conflicts if this very field changed since the person
-                # saw it: picking Expense right after Income on the same row is no conflict.
-                field = f"{pick.purpose.value}_account_id"
-                if code.version != pick.code_version and getattr(code, field) != (
-                    pick.seen_account_id
-                ):
-                    raise _conflict(code)
-                await statemachine.edit(
-                    session,
-                    code=code,
-                    changes=changes,
-                    actor=caller.user_id,
-                    surface=Surface.SLACK,
-                    action=f"pick {pick.purpose.value}",
-                )
+                code = await _save_pick(session, caller, pick)
+                if code is None:
+                    return None
                 filters = listing.filters_showing(State(code.state))
                 await listing.mark_copies(
                     session, filters, now=now, changed_by=caller.user_id, also=[_id(row)]
                 )
-            await self._refreshed(_id(row))
+            return _id(row)
 
     async def reject_all(self, caller: Caller, at: ListAt) -> None:
         """Reject every Ready code in the list (all pages); the copy shows the yellow banner."""
@@ -300,6 +296,41 @@ class Review:
 def _id(row: PostedMessage) -> int:
     assert row.id is not None
     return row.id
+
+
+_PICK_ATTEMPTS = 3
+"""A pick that loses a race for the row's version on a field it does not change tries again."""
+
+
+async def _save_pick(session: AsyncSession, caller: Caller, pick: AccountPick) -> CostCode | None:
+    """Write the pick; None when the code already holds it (a double click, another copy)."""
+    changes = await _pick_changes(session, pick)
+    field = f"{pick.purpose.value}_account_id"
+    for attempt in range(_PICK_ATTEMPTS):
+        code = await session.get(CostCode, pick.code_id, populate_existing=True)
+        if code is None:
+            raise NotFound("That cost code no longer exists.")
+        if all(getattr(code, key) == value for key, value in changes.items()):
+            return None
+        # A newer version only conflicts if this very field changed since the person saw it:
+        # picking Expense right after Income on the same row is no conflict.
+        if code.version != pick.code_version and getattr(code, field) != pick.seen_account_id:
+            raise _conflict(code)
+        try:
+            return await statemachine.edit(
+                session,
+                code=code,
+                changes=changes,
+                actor=caller.user_id,
+                surface=Surface.SLACK,
+                action=f"pick {pick.purpose.value}",
+            )
+        except ConflictError:
+            # Another process wrote the row between our read and our write (PostgreSQL reads
+            # committed rows): read it again and judge the pick against what is there now.
+            if attempt == _PICK_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _conflict(code: CostCode) -> ConflictError:

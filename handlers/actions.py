@@ -11,20 +11,22 @@ from blocks.ids import ActionId
 from bot.domain import Caller
 from bot.review import Review
 from handlers import inputs
-from handlers.errors import guarded
+from handlers.errors import guarded, saved_before_ack
 
 Body = dict[str, Any]
 
 
 async def pick_account(ack: AsyncAck, body: Body, review: Review, caller: Caller) -> None:
-    await ack()
-    await review.pick(caller, inputs.account_pick(body))
+    shown = await saved_before_ack(ack, lambda: review.pick(caller, inputs.account_pick(body)))
+    await review.render(shown)
 
 
 async def turn_page(ack: AsyncAck, body: Body, review: Review, caller: Caller) -> None:
-    await ack()
-    turn = inputs.page_turn(body)
-    await review.show(caller, turn.at, turn.target.list_filter, turn.target.page)
+    async def save() -> int:
+        turn = inputs.page_turn(body)
+        return await review.show(caller, turn.at, turn.target.list_filter, turn.target.page)
+
+    await review.render(await saved_before_ack(ack, save))
 
 
 async def reject_all(ack: AsyncAck, body: Body, review: Review, caller: Caller) -> None:

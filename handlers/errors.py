@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from slack_bolt.async_app import AsyncBoltContext, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -85,6 +86,31 @@ def describe(body: dict[str, Any]) -> str:
 
 
 Listener = Callable[..., Awaitable[None]]
+T = TypeVar("T")
+
+SAVE_BUDGET_SECONDS = 2.0
+"""How long a save may hold the ack back; Slack shows the person an error after 3 s."""
+
+
+async def saved_before_ack(ack: AsyncAck, save: Callable[[], Awaitable[T]]) -> T:
+    """Acknowledge only once `save` is committed, so Slack's "accepted" means saved (DESIGN §6).
+
+    The ack goes out whatever happens: when the save fails (its error then reaches the person),
+    and when it runs past the budget (it goes on, and the person is not kept waiting). Reading
+    the payload is part of `save`, so an unreadable one is acknowledged and answered too.
+    """
+
+    async def run() -> T:
+        return await save()
+
+    task = asyncio.ensure_future(run())
+    try:
+        await asyncio.wait({task}, timeout=SAVE_BUDGET_SECONDS)
+        if not task.done():
+            log.warning("a save ran past %.1f s; acknowledged first", SAVE_BUDGET_SECONDS)
+    finally:
+        await ack()
+    return await task
 
 
 def guarded(listener: Listener) -> Callable[[AsyncArgs], Awaitable[None]]:

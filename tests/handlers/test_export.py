@@ -138,7 +138,16 @@ async def test_export_from_slack_ends_at_success_in_the_thread(slack: SlackDrive
     assert final["reply_broadcast"] is True
     relisted = slack.fake.message(CHANNEL, listing.ts)
     assert "export-codes" in action_ids(relisted) and "Export started by" not in texts(relisted)
-    assert "*01-100* " not in texts(relisted)  # Synced codes leave the Ready list
+    # The copy the export ran from keeps its codes, each reading Success (DESIGN §6) ...
+    shown = texts(relisted)
+    assert "*01-100* Project supervision · Cost type: Other · Export Status: Success" in shown
+    assert "*01-200* Site office trailer · Cost type: Other · Export Status: Success" in shown
+    assert "Exported from this list: 2 exported, 0 waiting" in shown
+    # ... while a fresh /costcodes shows only the codes that are not synced yet.
+    await slack.command()
+    fresh = texts(slack.last_posted())
+    assert "*01-100* " not in fresh and "*01-300* " in fresh
+    assert "Exported from this list" not in fresh
     stored = await codes(slack)
     assert stored["01-100"].state == "success" and stored["01-200"].state == "success"
     both = simulator.service_items_named("01-200")[0]
