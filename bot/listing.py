@@ -189,7 +189,7 @@ def list_renderer(clock: refresh.Clock) -> refresh.Renderer:
             copy=(row.channel, row.ts),
         )
         if page.page != row.page:
-            row.page = page.page  # remembered, so that later changes find the page it shows
+            row.page = page.page  # stored by the refresher with the rendering it belongs to
         return list_message(page)
 
     return render

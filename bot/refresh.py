@@ -29,6 +29,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import db
 from bot.models import PostedMessage, utcnow
+from bot.reads import ReadSessions
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +81,12 @@ class Refresher:
         run_in_background: bool = True,
         idle_seconds: float = 1.0,
         lease: timedelta = LEASE,
+        reads: ReadSessions | None = None,
     ) -> None:
         self._sessions = sessions
+        self._read_sessions = reads
+        self._reads = reads.sessions if reads else sessions
+        """Renderings only read: on SQLite they must not hold the write lock (bot.reads)."""
         self._client = client
         self._clock = clock
         self._renderers: dict[str, Renderer] = {}
@@ -111,6 +116,8 @@ class Refresher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._read_sessions is not None:
+            await self._read_sessions.close()
 
     async def _run(self) -> None:
         while True:
@@ -164,7 +171,7 @@ class Refresher:
             row, mark, payload = rendered
             done = payload is None or await self._send(row, payload)
             sent = sent or (done and payload is not None)
-            if not await self._release(message_id, owner, mark if done else None):
+            if not await self._release(message_id, owner, mark if done else None, row.page):
                 return sent
 
     async def _claim_and_render(
@@ -190,15 +197,17 @@ class Refresher:
             )
             if claimed.rowcount != 1:
                 return None  # gone, or someone else is rendering it right now
-            row = await session.get(PostedMessage, message_id, populate_existing=True)
+        # The mark is read before what it renders: every change counted in it is visible below.
+        async with self._reads() as session:
+            row = await session.get(PostedMessage, message_id)
             assert row is not None
             renderer = self._renderers.get(row.kind)
             if renderer is None:
                 log.warning("no renderer for posted messages of kind %r", row.kind)
-                payload = None
-            else:
-                payload = await renderer(session, row)
-            return row, row.mark, payload
+                return row, row.mark, None
+            payload = await renderer(session, row)
+            session.expunge(row)  # a renderer may correct `page`: `_release` stores it
+        return row, row.mark, payload
 
     async def _send(self, row: PostedMessage, payload: dict[str, Any]) -> bool:
         try:
@@ -218,7 +227,7 @@ class Refresher:
         log.warning("chat.update of %s/%s failed: %s", row.channel, row.ts, error)
         return error in _GIVE_UP
 
-    async def _release(self, message_id: int, owner: str, mark: int | None) -> bool:
+    async def _release(self, message_id: int, owner: str, mark: int | None, page: int) -> bool:
         """Give the lease back, clearing the mark if `mark` was rendered and sent.
 
         True when a person is waiting on a mark made during the render: the caller keeps the
@@ -232,7 +241,7 @@ class Refresher:
                 cleared = await session.exec(
                     update(PostedMessage)
                     .where(mine, col(PostedMessage.mark) == mark)
-                    .values(dirty=False, **released)
+                    .values(dirty=False, page=page, **released)
                     .execution_options(synchronize_session=False)
                 )
                 if cleared.rowcount == 1:

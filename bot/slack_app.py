@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.permissions import Permissions
+from bot.reads import ReadSessions
 from bot.refresh import Refresher
 from bot.review import Review
 from bot.services import Services
@@ -63,6 +64,7 @@ def attach_slack(services: Services, *, run_in_background: bool = True) -> None:
             client=services.slack_client,
             clock=services.clock,
             run_in_background=run_in_background,
+            reads=ReadSessions(services.settings.database_url, services.sessions),
         )
 
 
