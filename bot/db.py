@@ -83,10 +83,16 @@ def head_revision() -> str:
     return head
 
 
+_MIGRATION_LOCK = 0x636F7374  # "cost": one number every server of this app agrees on
+
+
 async def upgrade(engine: AsyncEngine) -> None:
     """Bring the schema to the newest migration; safe to run on every start."""
 
     def _run(connection: Connection) -> None:
+        if connection.dialect.name == "postgresql":
+            # Servers started together behind a load balancer must not migrate at once.
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

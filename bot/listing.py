@@ -230,12 +230,11 @@ async def mark_copies(
     showing = col(PostedMessage.list_filter).in_([f.value for f in filters])
     recent = col(PostedMessage.created_at) >= now - REFRESH_WINDOW
     where = (col(PostedMessage.kind) == KIND) & showing & recent
-    await refresh.mark_dirty(session, where, last_change_by=changed_by, last_change_at=now)
     clicked = list(also)
-    if clicked:
-        await refresh.mark_ids(
-            session, clicked, urgent=True, last_change_by=changed_by, last_change_at=now
-        )
+    urgent = col(PostedMessage.id).in_(clicked) if clicked else None
+    await refresh.mark_dirty(
+        session, where, urgent=urgent, last_change_by=changed_by, last_change_at=now
+    )
 
 
 def filters_showing(*states: State) -> list[ListFilter]:

@@ -23,7 +23,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, false, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -49,24 +49,58 @@ _GIVE_UP = frozenset(
 
 
 async def mark_dirty(
-    session: AsyncSession, where: ColumnElement[bool], *, urgent: bool = False, **values: Any
+    session: AsyncSession,
+    where: ColumnElement[bool],
+    *,
+    urgent: ColumnElement[bool] | None = None,
+    **values: Any,
 ) -> None:
-    """Mark the matching messages for a render, in the caller's transaction."""
-    if urgent:
-        values["urgent"] = True
-    statement = (
+    """Mark the matching messages for a render, in the caller's transaction.
+
+    Rows matching `urgent` too are marked urgent: a person is waiting on them.
+    """
+    if urgent is not None:
+        where = where | urgent
+    # Lock the rows in id order first: two transactions marking overlapping sets in whatever
+    # order a scan finds them would deadlock on PostgreSQL (row versions move on every update).
+    ids = [
+        message_id
+        for message_id in (
+            await session.exec(
+                select(PostedMessage.id)
+                .where(where)
+                .order_by(col(PostedMessage.id))
+                .with_for_update()
+            )
+        ).all()
+        if message_id is not None
+    ]
+    if not ids:
+        return
+    marked = col(PostedMessage.id).in_(ids)
+    await session.exec(
         update(PostedMessage)
-        .where(where)
+        .where(marked)
         .values(dirty=True, mark=col(PostedMessage.mark) + 1, updated_at=utcnow(), **values)
         .execution_options(synchronize_session=False)
     )
-    await session.exec(statement)
+    if urgent is not None:
+        await session.exec(
+            update(PostedMessage)
+            .where(marked, urgent)
+            .values(urgent=True)
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def mark_ids(
     session: AsyncSession, ids: Iterable[int], *, urgent: bool = False, **values: Any
 ) -> None:
-    await mark_dirty(session, col(PostedMessage.id).in_(list(ids)), urgent=urgent, **values)
+    chosen = col(PostedMessage.id).in_(list(ids))
+    if urgent:
+        await mark_dirty(session, false(), urgent=chosen, **values)
+    else:
+        await mark_dirty(session, chosen, **values)
 
 
 class Refresher:
