@@ -70,10 +70,18 @@ class ImportReport:
 
 def read_file(path: Path) -> tuple[list[Row], list[RowProblem]]:
     """Parse and check a whole file; raises FileUnusable before anything is written."""
-    raw = _read_bytes(path)
+    return read_data(_read_bytes(path), path.name)
+
+
+def read_data(raw: bytes, name: str) -> tuple[list[Row], list[RowProblem]]:
+    """Parse and check a file's bytes (from disk or from Slack); `name` picks JSON by suffix."""
+    if not raw or raw.isspace():
+        raise FileUnusable(f"{name} is empty; expected a header row code,description")
+    if b"\x00" in raw[:65536]:
+        raise FileUnusable(f"{name} looks like a binary file; expected CSV or JSON text")
     text = _decode(raw)
     stripped = text.lstrip()
-    if path.suffix.lower() == ".json" or stripped.startswith(("[", "{")):
+    if Path(name).suffix.lower() == ".json" or stripped.startswith(("[", "{")):
         return check_rows(_json_records(stripped), unit="entry")
     return check_rows(_csv_records(text))
 
@@ -93,8 +101,6 @@ def _read_bytes(path: Path) -> bytes:
         raise FileUnusable(f"{path} is a folder, not a file") from None
     except PermissionError:
         raise FileUnusable(f"{path} cannot be read (permission denied)") from None
-    if b"\x00" in raw[:65536]:
-        raise FileUnusable(f"{path} looks like a binary file; expected CSV or JSON text")
     return raw
 
 
@@ -212,6 +218,42 @@ def _check_record(line: int, record: dict[str, Any]) -> tuple[Row | None, str | 
 
 
 Progress = Callable[[int, int], None]
+
+
+async def import_checked(
+    session: AsyncSession,
+    rows: Sequence[Row],
+    problems: Sequence[RowProblem],
+    *,
+    actor: str,
+    surface: Surface,
+    name: str,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Apply a checked file (`read_data`'s result): what the CLI and Slack imports both run."""
+    report = await apply_rows(
+        session, rows, actor=actor, surface=surface, source=f"import:{name}", progress=progress
+    )
+    report.rejected.extend(problems)
+    return report
+
+
+def report_lines(report: ImportReport) -> list[str]:
+    """The import's report as the CLI prints it; Slack shows the same lines."""
+    lines = [
+        f"Imported {len(report.added)} new cost codes to Ready to Export"
+        f" ({report.unchanged} unchanged, {len(report.updated)} updated,"
+        f" {len(report.resent)} re-sent from Rejected)."
+    ]
+    for problem in sorted(report.rejected, key=lambda item: item.line):
+        label = f" {problem.code}" if problem.code else ""
+        lines.append(f"  {problem.unit} {problem.line}{label}: refused: {problem.reason}")
+    for problem in report.left_alone:
+        where = f"{problem.unit} {problem.line} {problem.code}"
+        lines.append(f"  {where}: left alone: {problem.reason}")
+    if report.rejected:
+        lines.append(f"{len(report.rejected)} rows were refused; fix them and import again.")
+    return lines
 
 
 async def apply_rows(
