@@ -50,16 +50,15 @@ async def cmd_import(args: argparse.Namespace, settings: Settings, out: TextIO, 
 
     async def work(services: Services) -> int:
         bar = ProgressBar(err, "Importing") if len(rows) > PROGRESS_FROM_ROWS else None
-        async with db.session_scope(services.sessions) as session:
-            report = await intake.import_checked(
-                session,
-                rows,
-                problems,
-                actor=operator(),
-                surface=Surface.CLI,
-                name=path.name,
-                progress=bar,
-            )
+        report = await intake.import_in_transaction(
+            services.sessions,
+            rows,
+            problems,
+            actor=operator(),
+            surface=Surface.CLI,
+            name=path.name,
+            progress=bar,
+        )
         out.writelines(f"{line}\n" for line in intake.report_lines(report))
         return report.exit_code
 

@@ -9,19 +9,23 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import rules, statemachine
+from bot import db, rules, statemachine
 from bot.domain import State, Surface
-from bot.errors import CostCodeError
+from bot.errors import ConflictError, CostCodeError
 from bot.models import CostCode, utcnow
+
+log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_FIELD_CHARS = 131_072
@@ -236,6 +240,40 @@ async def import_checked(
     )
     report.rejected.extend(problems)
     return report
+
+
+ATTEMPTS = 3
+"""Two imports of the same codes at once: the loser's transaction is re-run (it is idempotent)."""
+
+
+async def import_in_transaction(
+    sessions: db.SessionFactory,
+    rows: Sequence[Row],
+    problems: Sequence[RowProblem],
+    *,
+    actor: str,
+    surface: Surface,
+    name: str,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """`import_checked` in its own transaction, re-run if a concurrent import got there first."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            async with db.session_scope(sessions) as session:
+                return await import_checked(
+                    session,
+                    rows,
+                    problems,
+                    actor=actor,
+                    surface=surface,
+                    name=name,
+                    progress=progress,
+                )
+        except (IntegrityError, ConflictError):
+            if attempt == ATTEMPTS:
+                raise
+            log.info("import of %s raced another import; running it again", name)
+    raise AssertionError("unreachable")
 
 
 def report_lines(report: ImportReport) -> list[str]:

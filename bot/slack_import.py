@@ -22,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks.imports import ACCEPTED_TYPES, import_modal, import_report_message
 from blocks.imports import import_unusable_message as unusable_message
 from blocks.messages import error_message
-from bot import db, intake
+from bot import intake
 from bot.domain import Caller, Surface
 from bot.errors import CostCodeError
 from bot.permissions import Permissions
@@ -110,10 +110,14 @@ class SlackImport:
         except CannotFetch as exc:
             await self._tell(caller, submission.channel, error_message(exc.message))
             return
-        async with db.session_scope(self._services.sessions) as session:
-            report = await intake.import_checked(
-                session, rows, problems, actor=caller.user_id, surface=Surface.SLACK, name=name
-            )
+        report = await intake.import_in_transaction(
+            self._services.sessions,
+            rows,
+            problems,
+            actor=caller.user_id,
+            surface=Surface.SLACK,
+            name=name,
+        )
         log.info(
             "import by %s of %s: %d added, %d refused",
             caller.user_id,

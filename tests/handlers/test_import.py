@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -200,3 +201,19 @@ async def test_the_report_is_a_direct_message_when_the_channel_refuses(slack: Sl
     await slack.submit(modal, file_values(slack.fake.add_file("c.csv", b"code,description\n")))
     (message,) = slack.posted(f"D{ADMIN[1:]}")
     assert "Imported 0 new cost codes" in message.text
+
+
+async def test_two_people_importing_the_same_file_at_once_both_get_a_report(
+    slack: SlackDriver,
+) -> None:
+    content = b"code,description\n" + b"".join(
+        f"50-{n:03d},Code {n}\n".encode() for n in range(200)
+    )
+    modal = await open_modal(slack)
+    files = [slack.fake.add_file(f"same{n}.csv", content) for n in range(2)]
+    await asyncio.gather(*(slack.submit(modal, file_values(file)) for file in files))
+    replies = sorted(reply["text"] for reply in slack.ephemerals(ADMIN))
+    assert len(replies) == 2
+    assert "Imported 200 new cost codes" in replies[0] + replies[1]
+    assert "(200 unchanged" in replies[0] + replies[1]
+    assert (await rows(slack))[0] == 143 + 200
