@@ -88,6 +88,8 @@ class FakeSlack:
         self.modals: list[dict[str, Any]] = []
         """Views opened with views.open, in order."""
         self.files: dict[str, File] = {}
+        self.files_scope = True
+        """False: the app was installed without files:read, so downloads get the sign-in page."""
         self._file_ids = itertools.count(1)
         self._limited = 0
         self._retry_after = 1
@@ -223,7 +225,7 @@ class FakeSlack:
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if file is None:
             return web.Response(status=404, text="not found")
-        if not token.startswith("xoxb-"):
+        if not token.startswith("xoxb-") or not self.files_scope:
             return web.Response(text="<html>Sign in to Slack</html>", content_type="text/html")
         file.downloads += 1
         return web.Response(body=file.content, content_type="application/octet-stream")

@@ -167,3 +167,9 @@ async def test_open_failed_codes_sends_the_failed_list_privately(slack: SlackDri
     words = texts(message)
     assert "03-300" in words and "QuickBooks refused the name" in words
     assert slack.posted(CHANNEL) == []  # nobody else sees it
+
+
+async def test_a_tab_slack_refuses_is_logged_and_forgotten(slack: SlackDriver) -> None:
+    assert await slack.open_home("UGONE01") == 200  # e.g. a deactivated user
+    assert slack.fake.of("views.publish")[-1].result == {"ok": False, "error": "user_not_found"}
+    assert home_tabs(slack).viewers == []

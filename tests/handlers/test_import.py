@@ -217,3 +217,50 @@ async def test_two_people_importing_the_same_file_at_once_both_get_a_report(
     assert "Imported 200 new cost codes" in replies[0] + replies[1]
     assert "(200 unchanged" in replies[0] + replies[1]
     assert (await rows(slack))[0] == 143 + 200
+
+
+async def test_a_file_slack_will_not_describe_is_explained(slack: SlackDriver) -> None:
+    before = await rows(slack)
+    modal = await open_modal(slack)
+    await slack.submit(modal, file_values({"id": "F404", "name": "gone.csv", "filetype": "csv"}))
+    (reply,) = slack.ephemerals(ADMIN)
+    assert reply["text"] == (
+        ":no_entry: Slack would not give me the file (file_not_found); please try again."
+    )
+    assert await rows(slack) == before
+
+
+async def test_without_files_read_slack_sends_its_sign_in_page_and_the_person_is_told(
+    slack: SlackDriver,
+) -> None:
+    before = await rows(slack)
+    slack.fake.files_scope = False
+    await import_file(slack, "codes.csv", b"code,description\n70-100,Never\n")
+    (reply,) = slack.ephemerals(ADMIN)
+    assert "The app may lack the files:read permission" in reply["text"]
+    assert await rows(slack) == before
+
+
+async def test_files_over_slacks_10_mb_limit_are_refused_unread(slack: SlackDriver) -> None:
+    before = await rows(slack)
+    big = slack.fake.add_file("big.csv", b"code,description\n" + b"x" * (10 * 1024 * 1024))
+    modal = await open_modal(slack)
+    answer = await slack.submit(modal, file_values(big))
+    assert answer is not None
+    assert answer["errors"][CallbackId.IMPORT_FILE] == "big.csv is larger than 10 MB."
+    # The submission did not say how big it is: files.info does, and nothing is downloaded.
+    await slack.submit(modal, file_values({"id": big["id"], "name": "big.csv"}))
+    (reply,) = slack.ephemerals(ADMIN)
+    assert reply["text"] == (
+        ":no_entry: Nothing was imported from big.csv: big.csv is larger than 10 MB."
+    )
+    assert slack.fake.files[big["id"]].downloads == 0
+    assert await rows(slack) == before
+
+
+async def test_one_file_at_a_time(slack: SlackDriver) -> None:
+    modal = await open_modal(slack)
+    files = [slack.fake.add_file(f"{n}.csv", b"code,description\n") for n in range(2)]
+    answer = await slack.submit(modal, file_values(*files))
+    assert answer is not None
+    assert answer["errors"][CallbackId.IMPORT_FILE] == "Import one file at a time."
