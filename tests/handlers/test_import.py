@@ -11,6 +11,7 @@ from sqlmodel import col, select
 
 from blocks.ids import CallbackId
 from bot.models import AuditEvent, CostCode
+from handlers.inputs import HelpCommand, ImportCommand, parse_command
 from tests.blocks.slack_limits import assert_view_within_limits, assert_within_limits
 from tests.conftest import EXAMPLES
 from tests.handlers.slack_driver import ADMIN, CHANNEL, OTHER, SlackDriver, texts
@@ -264,3 +265,9 @@ async def test_one_file_at_a_time(slack: SlackDriver) -> None:
     answer = await slack.submit(modal, file_values(*files))
     assert answer is not None
     assert answer["errors"][CallbackId.IMPORT_FILE] == "Import one file at a time."
+
+
+def test_import_takes_no_words_after_it() -> None:
+    assert parse_command("import", "1.2.3") == ImportCommand("1.2.3")
+    assert parse_command("IMPORT") == ImportCommand()
+    assert parse_command("import codes.csv") == HelpCommand()
