@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from blocks.elements import Block, button, context, escape, plural, section, slack_date, who
@@ -17,7 +17,8 @@ INCOME = "GL Account – Income"
 
 def digest_message(view: DigestView) -> dict[str, Any]:
     """What waits, the last export and the Web Connector's health; Review posts the list."""
-    blocks = [_summary_block(view), context(_last_export(view.last_export)), _contact_block(view)]
+    last = context(last_export_text(view.last_export))
+    blocks = [_summary_block(view), last, _contact_block(view)]
     return {"text": _summary_text(view), "blocks": blocks}
 
 
@@ -58,31 +59,32 @@ def _summary_text(view: DigestView) -> str:
         missing = f" ({view.missing_income} without a {INCOME})" if view.missing_income else ""
         text = f"{TITLE}: {view.ready} Ready to Export{missing}, {view.failed} Failed to Export."
     if view.contact_stale:
-        text += " Warning: " + _stale_words(view)
+        text += " Warning: " + stale_contact_words(view.last_contact)
     return text
 
 
-def _last_export(last: LastExport | None) -> str:
+def last_export_text(last: LastExport | None) -> str:
     if last is None:
         return "No export has reached QuickBooks yet."
     codes = plural(last.count, "code", "codes")
     return f"Last export: {codes} by {who(last.by)}, {slack_date(last.at)}."
 
 
-def _stale_words(view: DigestView) -> str:
-    if view.last_contact is None:
+def stale_contact_words(last_contact: datetime | None) -> str:
+    """Why exports would wait: the Web Connector never called in, or not for too long."""
+    if last_contact is None:
         return (
             "the QuickBooks Web Connector has never called in, so exports wait until it is set up."
         )
     return (
-        f"the QuickBooks Web Connector has not called in since {slack_date(view.last_contact)}, "
+        f"the QuickBooks Web Connector has not called in since {slack_date(last_contact)}, "
         "so exports wait until it runs again. Check it on the QuickBooks computer."
     )
 
 
 def _contact_block(view: DigestView) -> Block:
     if view.contact_stale:
-        words = _stale_words(view)
+        words = stale_contact_words(view.last_contact)
         return section(f":warning: *Warning:* {words[0].upper()}{words[1:]}")
     assert view.last_contact is not None
     return context(f"QuickBooks Web Connector last contact: {slack_date(view.last_contact)}.")

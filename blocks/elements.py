@@ -164,6 +164,19 @@ def actions(elements: Sequence[Element], block_id: str | None = None) -> Block:
     return _with_id({"type": "actions", "elements": list(elements)}, block_id)
 
 
+def input_block(block_id: str, label: str, element: Element, *, optional: bool = False) -> Block:
+    """A modal's input; its value comes back under ``block_id`` in the view_submission."""
+    block: Block = {
+        "type": "input",
+        "block_id": _checked(block_id, ID_MAX, "block_id"),
+        "label": plain(truncate(label, 2000)),
+        "element": element,
+    }
+    if optional:
+        block["optional"] = True
+    return block
+
+
 def _with_id(block: Block, block_id: str | None) -> Block:
     if block_id is not None:
         block["block_id"] = _checked(block_id, ID_MAX, "block_id")

@@ -52,6 +52,27 @@ class BlockId(StrEnum):
     DIGEST = "digest"
 
 
+class HomeActionId(StrEnum):
+    """The App Home tab's buttons (handlers.home registers them)."""
+
+    CHOOSE_CHANNEL = "home-post-list"
+    OPEN_FAILED = "home-open-failed"
+
+
+class CallbackId(StrEnum):
+    """Modals' ``callback_id``s, and the ``block_id``/``action_id`` of their inputs."""
+
+    POST_LIST = "post-list"
+    POST_CHANNEL = "post-list-channel"
+    POST_FILTER = "post-list-filter"
+    IMPORT = "import-codes"
+    IMPORT_FILE = "import-file"
+
+
+HOME_OPENED = "app_home_opened"
+"""The event the Home tab is published on (manifest: event_subscriptions.bot_events)."""
+
+
 @dataclass(frozen=True, slots=True)
 class CodeBlockRef:
     """Which code (and which version of it) a picker row was rendered for."""

@@ -12,6 +12,7 @@ from blocks.elements import (
 )
 from blocks.ids import COMMAND
 from bot.domain import STATE_LABELS, State, StatusSummary
+from bot.errors import ERP_ACTIONS
 
 EPHEMERAL = {"response_type": "ephemeral"}
 """Merged into replies only the asker should see (``respond`` and ``chat.postEphemeral``)."""
@@ -36,6 +37,11 @@ _USAGE = (
         f"`weekdays|daily|mondays… H:MM`, e.g. `{COMMAND} digest 0 9 * * 1-5` or "
         f"`{COMMAND} digest weekdays 9:00`; `{COMMAND} digest` shows the schedule.",
     ),
+    (
+        f"`{COMMAND} import`",
+        "import cost codes from a CSV or JSON file (as `costcodes import` takes); "
+        "only people with ERP permission.",
+    ),
     (f"`{COMMAND} help`", "this message."),
 )
 _PERMISSION = (
@@ -52,7 +58,7 @@ def help_message() -> dict[str, Any]:
     )
     text = (
         f"How to use {COMMAND}: help, review [ready|failed|synced|rejected], status, "
-        "accounts sync, digest now|off|<cron>."
+        "accounts sync, digest now|off|<cron>, import."
     )
     return {
         **EPHEMERAL,
@@ -79,10 +85,10 @@ def error_message(text: str) -> dict[str, Any]:
     return {**EPHEMERAL, "text": words, "blocks": [section(words)]}
 
 
-def not_permitted_message(who_can: str) -> dict[str, Any]:
+def not_permitted_message(who_can: str, what: str = ERP_ACTIONS) -> dict[str, Any]:
     """``who_can`` is mrkdwn, e.g. ``<@U123> or members of <!subteam^S456>``."""
     words = (
-        f":no_entry: Only {who_can} can pick GL accounts, export or reject cost codes. "
+        f":no_entry: Only {who_can} can {escape(what)}. "
         "Everyone in the channel can look at the list."
     )
     return {**EPHEMERAL, "text": words, "blocks": [section(words)]}

@@ -50,35 +50,19 @@ async def cmd_import(args: argparse.Namespace, settings: Settings, out: TextIO, 
 
     async def work(services: Services) -> int:
         bar = ProgressBar(err, "Importing") if len(rows) > PROGRESS_FROM_ROWS else None
-        async with db.session_scope(services.sessions) as session:
-            report = await intake.apply_rows(
-                session,
-                rows,
-                actor=operator(),
-                surface=Surface.CLI,
-                source=f"import:{path.name}",
-                progress=bar,
-            )
-        report.rejected.extend(problems)
-        _print_import(report, out)
+        report = await intake.import_in_transaction(
+            services.sessions,
+            rows,
+            problems,
+            actor=operator(),
+            surface=Surface.CLI,
+            name=path.name,
+            progress=bar,
+        )
+        out.writelines(f"{line}\n" for line in intake.report_lines(report))
         return report.exit_code
 
     return await _with_services(settings, work)
-
-
-def _print_import(report: intake.ImportReport, out: TextIO) -> None:
-    out.write(
-        f"Imported {len(report.added)} new cost codes to Ready to Export"
-        f" ({report.unchanged} unchanged, {len(report.updated)} updated,"
-        f" {len(report.resent)} re-sent from Rejected).\n"
-    )
-    for problem in sorted(report.rejected, key=lambda item: item.line):
-        label = f" {problem.code}" if problem.code else ""
-        out.write(f"  {problem.unit} {problem.line}{label}: refused: {problem.reason}\n")
-    for problem in report.left_alone:
-        out.write(f"  {problem.unit} {problem.line} {problem.code}: left alone: {problem.reason}\n")
-    if report.rejected:
-        out.write(f"{len(report.rejected)} rows were refused; fix them and import again.\n")
 
 
 async def cmd_status(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import queries
 from bot.digest_view import DigestView, LastExport
 from bot.domain import State
+from bot.home_view import WaitingCode
 from bot.models import CostCode, ExportBatch
 
 STALE_CONTACT = timedelta(hours=24)
@@ -58,10 +59,20 @@ async def _ready_without_income(session: AsyncSession) -> int:
 
 
 async def _oldest_ready(session: AsyncSession) -> datetime | None:
-    statement = select(func.min(CostCode.created_at)).where(
-        col(CostCode.state) == State.READY.value
+    oldest = await oldest_ready_code(session)
+    return None if oldest is None else oldest.since
+
+
+async def oldest_ready_code(session: AsyncSession) -> WaitingCode | None:
+    """The code that has waited longest in Ready to Export (the digest shows its age)."""
+    statement = (
+        select(CostCode.code, CostCode.description, CostCode.created_at)
+        .where(col(CostCode.state) == State.READY.value)
+        .order_by(col(CostCode.created_at), col(CostCode.id))
+        .limit(1)
     )
-    value = (await session.exec(statement)).one()
-    if value is None:
+    found = (await session.exec(statement)).first()
+    if found is None:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    code, description, since = found
+    return WaitingCode(code, description, since if since.tzinfo else since.replace(tzinfo=UTC))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+ERP_ACTIONS = "pick GL accounts, export or reject cost codes"
+"""What ERP permission allows, in the words of a refusal (an import names itself instead)."""
+
 
 class CostCodeError(Exception):
     """Base of every error whose message is meant for the person who acted."""

@@ -9,19 +9,23 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import rules, statemachine
+from bot import db, rules, statemachine
 from bot.domain import State, Surface
-from bot.errors import CostCodeError
+from bot.errors import ConflictError, CostCodeError
 from bot.models import CostCode, utcnow
+
+log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_FIELD_CHARS = 131_072
@@ -70,10 +74,18 @@ class ImportReport:
 
 def read_file(path: Path) -> tuple[list[Row], list[RowProblem]]:
     """Parse and check a whole file; raises FileUnusable before anything is written."""
-    raw = _read_bytes(path)
+    return read_data(_read_bytes(path), path.name)
+
+
+def read_data(raw: bytes, name: str) -> tuple[list[Row], list[RowProblem]]:
+    """Parse and check a file's bytes (from disk or from Slack); `name` picks JSON by suffix."""
+    if not raw or raw.isspace():
+        raise FileUnusable(f"{name} is empty; expected a header row code,description")
+    if b"\x00" in raw[:65536]:
+        raise FileUnusable(f"{name} looks like a binary file; expected CSV or JSON text")
     text = _decode(raw)
     stripped = text.lstrip()
-    if path.suffix.lower() == ".json" or stripped.startswith(("[", "{")):
+    if Path(name).suffix.lower() == ".json" or stripped.startswith(("[", "{")):
         return check_rows(_json_records(stripped), unit="entry")
     return check_rows(_csv_records(text))
 
@@ -93,8 +105,6 @@ def _read_bytes(path: Path) -> bytes:
         raise FileUnusable(f"{path} is a folder, not a file") from None
     except PermissionError:
         raise FileUnusable(f"{path} cannot be read (permission denied)") from None
-    if b"\x00" in raw[:65536]:
-        raise FileUnusable(f"{path} looks like a binary file; expected CSV or JSON text")
     return raw
 
 
@@ -212,6 +222,76 @@ def _check_record(line: int, record: dict[str, Any]) -> tuple[Row | None, str | 
 
 
 Progress = Callable[[int, int], None]
+
+
+async def import_checked(
+    session: AsyncSession,
+    rows: Sequence[Row],
+    problems: Sequence[RowProblem],
+    *,
+    actor: str,
+    surface: Surface,
+    name: str,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Apply a checked file (`read_data`'s result): what the CLI and Slack imports both run."""
+    report = await apply_rows(
+        session, rows, actor=actor, surface=surface, source=f"import:{name}", progress=progress
+    )
+    report.rejected.extend(problems)
+    return report
+
+
+ATTEMPTS = 3
+"""Two imports of the same codes at once: the loser's transaction is re-run (it is idempotent)."""
+
+
+async def import_in_transaction(
+    sessions: db.SessionFactory,
+    rows: Sequence[Row],
+    problems: Sequence[RowProblem],
+    *,
+    actor: str,
+    surface: Surface,
+    name: str,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """`import_checked` in its own transaction, re-run if a concurrent import got there first."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            async with db.session_scope(sessions) as session:
+                return await import_checked(
+                    session,
+                    rows,
+                    problems,
+                    actor=actor,
+                    surface=surface,
+                    name=name,
+                    progress=progress,
+                )
+        except (IntegrityError, ConflictError):
+            if attempt == ATTEMPTS:
+                raise
+            log.info("import of %s raced another import; running it again", name)
+    raise AssertionError("unreachable")
+
+
+def report_lines(report: ImportReport) -> list[str]:
+    """The import's report as the CLI prints it; Slack shows the same lines."""
+    lines = [
+        f"Imported {len(report.added)} new cost codes to Ready to Export"
+        f" ({report.unchanged} unchanged, {len(report.updated)} updated,"
+        f" {len(report.resent)} re-sent from Rejected)."
+    ]
+    for problem in sorted(report.rejected, key=lambda item: item.line):
+        label = f" {problem.code}" if problem.code else ""
+        lines.append(f"  {problem.unit} {problem.line}{label}: refused: {problem.reason}")
+    for problem in report.left_alone:
+        where = f"{problem.unit} {problem.line} {problem.code}"
+        lines.append(f"  {where}: left alone: {problem.reason}")
+    if report.rejected:
+        lines.append(f"{len(report.rejected)} rows were refused; fix them and import again.")
+    return lines
 
 
 async def apply_rows(

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import NotPermitted
+from bot.errors import ERP_ACTIONS, NotPermitted
 
 CACHE_FOR = timedelta(seconds=60)
 
@@ -21,9 +21,10 @@ CACHE_FOR = timedelta(seconds=60)
 class Refused(NotPermitted):
     """NotPermitted that also names, in Slack mrkdwn, who does have the permission."""
 
-    def __init__(self, who_can: str, who_can_plain: str) -> None:
-        super().__init__(f"Only {who_can_plain} can pick GL accounts, export or reject cost codes.")
+    def __init__(self, who_can: str, who_can_plain: str, what: str = ERP_ACTIONS) -> None:
+        super().__init__(f"Only {who_can_plain} can {what}.")
         self.who_can = who_can
+        self.what = what
 
 
 class _Cache:
@@ -76,10 +77,10 @@ class Permissions:
                 return True
         return False
 
-    async def require(self, user_id: str) -> None:
-        """Raise Refused (naming who can) unless the user has ERP permission."""
+    async def require(self, user_id: str, what: str = ERP_ACTIONS) -> None:
+        """Raise Refused (naming who can `what`) unless the user has ERP permission."""
         if not await self.may_act(user_id):
-            raise Refused(self.who_can(), self.who_can_plain())
+            raise Refused(self.who_can(), self.who_can_plain(), what)
 
     def who_can(self) -> str:
         if not self._users and not self._groups:

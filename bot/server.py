@@ -11,7 +11,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 
-from bot import __version__, db, digests, queries, slack_app
+from bot import __version__, db, digests, home, queries, slack_app
 from bot import sandbox as sandbox_mode
 from bot.qbwc import QbwcBackend
 from bot.scheduler import build_scheduler, every
@@ -62,6 +62,8 @@ def build_web_app(services: Services) -> web.Application:
     if reporter is not None:
         backend.listeners.append(reporter.on_progress)
         every(app[SCHEDULER], "export-replies", reporter.tick, seconds=SWEEP_SECONDS)
+    if services.home_tabs is not None:
+        every(app[SCHEDULER], "home-tabs", services.home_tabs.refresh, seconds=home.POLL_SECONDS)
     digests.install(app, app[SCHEDULER], services)  # schedules from the database
     app.on_startup.append(_start_scheduler)
     app.on_cleanup.append(_stop_scheduler)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from slack_sdk.web.async_client import AsyncWebClient
 
     from bot.digest_jobs import DigestJobs
+    from bot.home import HomeTabs
     from bot.refresh import Refresher
     from bot.slack_export import ExportReporter
 
@@ -39,6 +40,8 @@ class Services:
     """Posts and refreshes export replies in Slack; the Web Connector backend notifies it."""
     digest_jobs: DigestJobs | None = None
     """This process's digest cron jobs (bot.digests.install); the CLI has none."""
+    home_tabs: HomeTabs | None = None
+    """Keeps recently opened App Home tabs current (bot.home); set with the Slack app."""
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -20,12 +20,14 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
+from bot.home import HomeTabs
 from bot.permissions import Permissions
 from bot.reads import ReadSessions
 from bot.refresh import Refresher
 from bot.review import Review
 from bot.services import Services
 from bot.slack_export import ExportReporter
+from bot.slack_import import SlackImport
 from handlers import register_all
 
 log = logging.getLogger(__name__)
@@ -94,7 +96,10 @@ def _build(services: Services) -> tuple[AsyncApp, Review]:
         permissions=permissions,
         reporter=reporter,
     )
-    register_all(app, services, review)
+    home = HomeTabs(services, services.slack_client, review)
+    services.home_tabs = home
+    imports = SlackImport(services, services.slack_client, permissions)
+    register_all(app, services, review, home, imports)
     return app, review
 
 

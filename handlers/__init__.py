@@ -8,28 +8,40 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
 from bot.domain import Caller
+from bot.home import HomeTabs
 from bot.review import Review
 from bot.services import Services
+from bot.slack_import import SlackImport
 from handlers import actions, commands, errors, options
+from handlers import home as home_listeners
+from handlers import imports as import_listeners
 
 
-def inject(services: Services, review: Review) -> Callable[..., Awaitable[BoltResponse | None]]:
-    """Global middleware: every listener can take `services`, `review` and `caller`."""
+def inject(
+    services: Services, review: Review, home: HomeTabs, imports: SlackImport
+) -> Callable[..., Awaitable[BoltResponse | None]]:
+    """Global middleware: listeners can take `services`, `review`, `home`, `imports`, `caller`."""
 
     async def middleware(
         context: AsyncBoltContext, next_: Callable[[], Awaitable[BoltResponse]]
     ) -> BoltResponse | None:
         context["services"] = services
         context["review"] = review
+        context["home"] = home
+        context["imports"] = imports
         context["caller"] = Caller(user_id=context.user_id or "", channel_id=context.channel_id)
         return await next_()
 
     return middleware
 
 
-def register_all(app: AsyncApp, services: Services, review: Review) -> None:
-    app.middleware(inject(services, review))
+def register_all(
+    app: AsyncApp, services: Services, review: Review, home: HomeTabs, imports: SlackImport
+) -> None:
+    app.middleware(inject(services, review, home, imports))
     commands.register(app)
     actions.register(app)
     options.register(app)
+    home_listeners.register(app)
+    import_listeners.register(app)
     app.error(errors.on_error)

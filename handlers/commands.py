@@ -12,11 +12,13 @@ from blocks.messages import help_message, status_message
 from bot.digests import Digests
 from bot.domain import Caller
 from bot.review import Review
+from bot.slack_import import SlackImport
 from handlers.errors import guarded
 from handlers.inputs import (
     AccountsSyncCommand,
     Command,
     DigestCommand,
+    ImportCommand,
     ReviewCommand,
     StatusCommand,
     parse_command,
@@ -24,10 +26,19 @@ from handlers.inputs import (
 
 
 async def costcodes(
-    ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, review: Review, caller: Caller
+    ack: AsyncAck,
+    command: dict[str, Any],
+    respond: AsyncRespond,
+    review: Review,
+    imports: SlackImport,
+    caller: Caller,
 ) -> None:
     await ack()
-    await run(parse_command(command.get("text")), review, caller, respond)
+    parsed = parse_command(command.get("text"), str(command.get("trigger_id") or ""))
+    if isinstance(parsed, ImportCommand):
+        await imports.open(caller, parsed.trigger_id)
+    else:
+        await run(parsed, review, caller, respond)
 
 
 async def run(parsed: Command, review: Review, caller: Caller, respond: AsyncRespond) -> None:

@@ -47,7 +47,7 @@ async def on_error(
 
 def reply_for(error: CostCodeError) -> dict[str, Any]:
     if isinstance(error, Refused):
-        return not_permitted_message(error.who_can)
+        return not_permitted_message(error.who_can, error.what)
     return error_message(error.message)
 
 
@@ -57,7 +57,11 @@ async def tell(
     client: AsyncWebClient,
     respond: AsyncRespond | None,
 ) -> None:
-    """Ephemeral to the person in the channel; the response_url if Slack will not allow that."""
+    """Ephemeral to the person in the channel; the response_url if Slack will not allow that.
+
+    A click in the Home tab or a modal has neither a channel nor a response_url: the person
+    gets a direct message from the app instead.
+    """
     if context.channel_id and context.user_id:
         try:
             await client.chat_postEphemeral(
@@ -73,6 +77,10 @@ async def tell(
             )
     if respond is not None and respond.response_url:
         await respond(**message)
+    elif not context.channel_id and context.user_id:
+        await client.chat_postMessage(
+            channel=context.user_id, text=message["text"], blocks=message["blocks"]
+        )
 
 
 def describe(body: dict[str, Any]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -9,6 +10,7 @@ from typing import Any, TypeVar
 from blocks.ids import (
     NONE_VALUE,
     ActionId,
+    CallbackId,
     ListRef,
     list_ref_from_blocks,
     parse_code_block_id,
@@ -18,6 +20,7 @@ from bot.digest_view import DigestAction
 from bot.domain import ListAt, ListFilter
 from bot.errors import CostCodeError
 from bot.review import AccountPick
+from bot.slack_import import ImportSubmission, SlackFile
 
 Payload = Mapping[str, Any]
 T = TypeVar("T")
@@ -65,7 +68,21 @@ def _digest(rest: list[str]) -> DigestCommand:
     return DigestCommand(DigestAction.SET, " ".join(rest))
 
 
-Command = ReviewCommand | HelpCommand | StatusCommand | AccountsSyncCommand | DigestCommand
+@dataclass(frozen=True, slots=True)
+class ImportCommand:
+    """`/costcodes import`: open the modal with a file field (its trigger_id opens it)."""
+
+    trigger_id: str = ""
+
+
+Command = (
+    ReviewCommand
+    | HelpCommand
+    | StatusCommand
+    | AccountsSyncCommand
+    | DigestCommand
+    | ImportCommand
+)
 
 
 def _review(rest: list[str]) -> Command:
@@ -83,16 +100,20 @@ _SUBCOMMANDS: dict[str, Callable[[list[str]], Command]] = {
     "help": lambda rest: HelpCommand(),
     "accounts": lambda rest: AccountsSyncCommand() if rest == ["sync"] else HelpCommand(),
     "digest": _digest,
+    "import": lambda rest: HelpCommand() if rest else ImportCommand(),
 }
 
 
-def parse_command(text: str | None) -> Command:
+def parse_command(text: str | None, trigger_id: str = "") -> Command:
     """The `/costcodes` text as a command; help for anything not understood."""
     words = (text or "").lower().split()
     if not words:
         return ReviewCommand()
     reader = _SUBCOMMANDS.get(words[0])
-    return reader(words[1:]) if reader else HelpCommand()
+    parsed = reader(words[1:]) if reader else HelpCommand()
+    if isinstance(parsed, ImportCommand):
+        return ImportCommand(trigger_id)
+    return parsed
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,3 +243,63 @@ def review_target(body: Payload) -> ListFilter:
 @_reading
 def account_query(payload: Payload) -> AccountQuery:
     return AccountQuery(_PURPOSES[str(payload["action_id"])], str(payload.get("value") or ""))
+
+
+@dataclass(frozen=True, slots=True)
+class PostListChoice:
+    """The "Post the list" modal, submitted: where, and which list."""
+
+    channel: str
+    list_filter: ListFilter
+
+
+def home_opened(event: Payload) -> str | None:
+    """The user who opened the app's Home tab; None for its Messages tab (also app_home_opened)."""
+    if event.get("tab") != "home" or not event.get("user"):
+        return None
+    return str(event["user"])
+
+
+@_reading
+def trigger_of(body: Payload) -> str:
+    """The trigger_id that lets a click open a modal (valid for 3 seconds)."""
+    return str(body["trigger_id"])
+
+
+def _values(body: Payload) -> Mapping[str, Any]:
+    values = body["view"]["state"]["values"]
+    assert isinstance(values, Mapping)
+    return values
+
+
+@_reading
+def post_list_choice(body: Payload) -> PostListChoice:
+    values = _values(body)
+    channel = values[CallbackId.POST_CHANNEL][CallbackId.POST_CHANNEL]["selected_conversation"]
+    chosen = values[CallbackId.POST_FILTER][CallbackId.POST_FILTER]["selected_option"]
+    return PostListChoice(str(channel), ListFilter(chosen["value"]) if chosen else ListFilter.READY)
+
+
+def import_submission(body: Payload) -> ImportSubmission:
+    """The files chosen in the import modal (none if Slack sent none) and where to answer."""
+    view = body.get("view") or {}
+    field = ((view.get("state") or {}).get("values") or {}).get(CallbackId.IMPORT_FILE) or {}
+    files = (field.get(CallbackId.IMPORT_FILE) or {}).get("files") or []
+    try:
+        channel = json.loads(view.get("private_metadata") or "{}").get("channel")
+    except (ValueError, AttributeError):
+        channel = None
+    return ImportSubmission(
+        files=tuple(_slack_file(item) for item in files if isinstance(item, Mapping)),
+        channel=str(channel) if channel else None,
+    )
+
+
+def _slack_file(item: Payload) -> SlackFile:
+    size = item.get("size")
+    return SlackFile(
+        id=str(item.get("id") or ""),
+        name=str(item.get("name") or item.get("title") or "the file"),
+        filetype=str(item.get("filetype") or ""),
+        size=size if isinstance(size, int) else None,
+    )

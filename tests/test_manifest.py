@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from blocks.costcodes import EXPENSE_PLACEHOLDER, EXPORT_LABEL, INCOME_PLACEHOLDER, REJECT_LABEL
-from blocks.ids import COMMAND
+from blocks.ids import COMMAND, HOME_OPENED
 
 ROOT = Path(__file__).parents[1]
 SCHEMA = Path(__file__).parent / "reference" / "slack-app-manifest.schema.json"
@@ -53,7 +53,7 @@ def test_command_matches_ids() -> None:
     assert command["should_escape"] is False
     assert command["usage_hint"] == (
         "[review ready|failed|synced|rejected] [status] [accounts sync] "
-        "[digest now|off|<cron>] [help]"
+        "[digest now|off|<cron>] [import] [help]"
     )
 
 
@@ -66,7 +66,27 @@ def test_bot_user() -> None:
 
 def test_scopes_are_only_what_the_app_uses() -> None:
     assert load_manifest()["oauth_config"]["scopes"] == {
-        "bot": ["commands", "chat:write", "chat:write.public", "users:read", "usergroups:read"]
+        "bot": [
+            "commands",
+            "chat:write",
+            "chat:write.public",
+            "users:read",
+            "usergroups:read",
+            "files:read",
+        ]
+    }
+
+
+def test_app_home_and_its_one_event() -> None:
+    manifest = load_manifest()
+    assert manifest["features"]["app_home"] == {
+        "home_tab_enabled": True,
+        "messages_tab_enabled": True,
+        "messages_tab_read_only_enabled": True,
+    }
+    assert manifest["settings"]["event_subscriptions"] == {
+        "request_url": EVENTS_URL,
+        "bot_events": [HOME_OPENED],
     }
 
 

@@ -8,9 +8,11 @@ from urllib.parse import urlencode
 
 from blocks.costcodes import list_message
 from blocks.digest import digest_message
-from blocks.ids import COMMAND, ActionId
+from blocks.home import home_view
+from blocks.ids import COMMAND, ActionId, CallbackId, HomeActionId
 from bot.digest_view import DigestView
 from bot.domain import CodeView, ListFilter, ListPage, RejectBanner, State
+from bot.home_view import HomeSummary
 from handlers import actions, options
 from tests.handlers.conftest import fake_slack, make_driver, slack  # noqa: F401  (fixtures)
 from tests.handlers.slack_driver import CHANNEL, SlackDriver
@@ -65,6 +67,17 @@ def test_every_action_id_has_a_listener_and_every_listener_id_is_an_action_id() 
     assert rendered_action_ids() == {a.value for a in ActionId}  # none is dead either
 
 
+def test_the_home_tab_carries_exactly_the_home_buttons() -> None:
+    home = home_view(HomeSummary(dict.fromkeys(State, 1), None, None, None, contact_stale=True))
+    found = {
+        element["action_id"]
+        for block in home["blocks"]
+        for element in block.get("elements", [])
+        if "action_id" in element
+    }
+    assert found == {a.value for a in HomeActionId}
+
+
 def test_options_listeners_serve_exactly_the_external_selects() -> None:
     assert {a.value for a in options.LISTENERS} == {"pick-income", "pick-expense"}
     assert set(options.LISTENERS) <= set(ActionId)
@@ -84,6 +97,15 @@ def _action(action_id: str) -> bytes:
     return urlencode({"payload": json.dumps(payload)}).encode()
 
 
+def _submission(callback_id: str) -> bytes:
+    payload = {
+        "type": "view_submission",
+        "user": {"id": "UADMIN1"},
+        "view": {"type": "modal", "callback_id": callback_id, "state": {"values": {}}},
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
 def _options(action_id: str) -> bytes:
     payload = {
         "type": "block_suggestion",
@@ -99,6 +121,12 @@ async def test_the_built_app_answers_every_id_and_nothing_else(slack: SlackDrive
     for action_id in ActionId:
         status, _ = await slack.send(_action(action_id.value))
         assert status == 200, action_id
+    for action_id in HomeActionId:
+        status, _ = await slack.send(_action(action_id.value))
+        assert status == 200, action_id
+    for callback_id in (CallbackId.POST_LIST, CallbackId.IMPORT):
+        status, _ = await slack.send(_submission(callback_id.value))
+        assert status == 200, callback_id
     for action_id in options.LISTENERS:
         status, _ = await slack.send(_options(action_id.value))
         assert status == 200, action_id

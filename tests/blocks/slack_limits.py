@@ -25,6 +25,7 @@ LIMITS = {
     "confirm_button": 30,
     "placeholder": 150,
     "id": 255,
+    "view_blocks": 100,
 }
 
 
@@ -39,6 +40,8 @@ def elements(block: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield from block.get("elements", [])
     if "accessory" in block:
         yield block["accessory"]
+    if "element" in block:  # an input block's one element
+        yield block["element"]
 
 
 def check_option(option: dict[str, Any]) -> None:
@@ -103,3 +106,19 @@ def assert_within_limits(message: dict[str, Any]) -> None:
             assert words, "a coloured attachment without words"
             for text in words:
                 assert EMOJI.sub("", text) in message["text"]
+
+
+def assert_view_within_limits(view: dict[str, Any]) -> None:
+    """A Home tab or modal: at most 100 blocks, each within the limits a message's blocks are."""
+    assert view["type"] in ("home", "modal")
+    blocks = view["blocks"]
+    assert 0 < len(blocks) <= LIMITS["view_blocks"]
+    block_ids = [b["block_id"] for b in blocks if "block_id" in b]
+    assert len(block_ids) == len(set(block_ids)), "block_ids repeat in one view"
+    for block in blocks:
+        check_block(block)
+    for key in ("title", "submit", "close"):
+        if key in view:
+            assert view[key]["type"] == "plain_text" and len(view[key]["text"]) <= 24
+    assert len(view.get("private_metadata", "")) <= 3000
+    assert len(view.get("callback_id", "")) <= LIMITS["id"]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from pathlib import Path
@@ -8,7 +9,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot import db, queries, statemachine
+from bot import db, intake, queries, statemachine
 from bot.cli import run
 from bot.domain import State, Surface
 from bot.models import AuditEvent, CostCode
@@ -180,3 +181,18 @@ async def test_bom_is_accepted(services: Services, tmp_path: Path) -> None:
     async with services.sessions() as session:
         (row,) = (await session.exec(select(CostCode))).all()
     assert row.description == "Drywall hanging — Bâtiment"
+
+
+async def test_two_imports_of_the_same_codes_at_once_both_succeed(services: Services) -> None:
+    raw = b"code,description\n" + b"".join(f"60-{n:04d},Code {n}\n".encode() for n in range(3000))
+    rows, problems = intake.read_data(raw, "same.csv")
+
+    async def one(actor: str) -> intake.ImportReport:
+        return await intake.import_in_transaction(
+            services.sessions, rows, problems, actor=actor, surface=Surface.CLI, name="same.csv"
+        )
+
+    first, second = await asyncio.gather(one("cli:a"), one("cli:b"))
+    assert sorted([len(first.added), len(second.added)]) == [0, 3000]
+    assert sorted([first.unchanged, second.unchanged]) == [0, 3000]
+    assert await _counts(services) == (3000, 3000)

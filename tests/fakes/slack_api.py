@@ -1,8 +1,10 @@
 """A fake Slack Web API on 127.0.0.1 that the app really talks to over HTTP (via SLACK_API_URL).
 
 It records every call (method, form/query params, JSON body), answers the way Slack does for the
-methods the app uses, keeps the latest version of each posted message, captures posts to
-response_urls, and can be told to answer HTTP 429 with Retry-After for the next N calls.
+methods the app uses, keeps the latest version of each posted message and each user's published
+Home tab, captures posts to response_urls, serves uploaded files (files.info, then their bytes at
+url_private_download, to the bot token only), and can be told to answer HTTP 429 with
+Retry-After for the next N calls.
 
 With `socket_mode = True` it also plays Slack's side of Socket Mode: `apps.connections.open`
 hands out a websocket on this fake, which says hello, carries envelopes to the app
@@ -49,6 +51,17 @@ class Call:
 
 
 @dataclass
+class File:
+    """An uploaded file: what files.info says about it, and its bytes."""
+
+    id: str
+    name: str
+    content: bytes
+    filetype: str
+    downloads: int = 0
+
+
+@dataclass
 class Message:
     channel: str
     ts: str
@@ -70,6 +83,14 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.groups: dict[str, list[str]] = {}
         self.refuse_posts_in: set[str] = set()
+        self.homes: dict[str, dict[str, Any]] = {}
+        """The Home tab view last published for each user (views.publish)."""
+        self.modals: list[dict[str, Any]] = []
+        """Views opened with views.open, in order."""
+        self.files: dict[str, File] = {}
+        self.files_scope = True
+        """False: the app was installed without files:read, so downloads get the sign-in page."""
+        self._file_ids = itertools.count(1)
         self._limited = 0
         self._retry_after = 1
         self._ts = itertools.count(1)
@@ -91,6 +112,24 @@ class FakeSlack:
 
     def add_user(self, user_id: str, *, admin: bool = False, owner: bool = False) -> None:
         self.users[user_id] = {"id": user_id, "is_admin": admin, "is_owner": owner}
+
+    def add_file(self, name: str, content: bytes, filetype: str | None = None) -> dict[str, Any]:
+        """Upload a file; returns it as a file_input's submission carries it."""
+        file_id = f"F{next(self._file_ids):08d}"
+        kind = filetype if filetype is not None else name.rsplit(".", 1)[-1].lower()
+        self.files[file_id] = File(file_id, name, content, kind)
+        return {"id": file_id, **self._file_info(self.files[file_id])}
+
+    def _file_info(self, file: File) -> dict[str, Any]:
+        return {
+            "id": file.id,
+            "name": file.name,
+            "title": file.name,
+            "filetype": file.filetype,
+            "size": len(file.content),
+            "url_private": f"{self.base_url}/files/{file.id}/{file.name}",
+            "url_private_download": f"{self.base_url}/files/{file.id}/download/{file.name}",
+        }
 
     @property
     def api_url(self) -> str:
@@ -135,6 +174,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{name}", self._respond)
         app.router.add_get("/link/", self._link)
+        app.router.add_get("/files/{id}/download/{name}", self._download)
 
     async def start(self) -> None:
         app = web.Application()
@@ -178,6 +218,17 @@ class FakeSlack:
             self._socket_open.clear()
             self._socket = None
         return socket
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """A file's bytes for a bot token; Slack's sign-in page (HTML, 200) for anyone else."""
+        file = self.files.get(request.match_info["id"])
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if file is None:
+            return web.Response(status=404, text="not found")
+        if not token.startswith("xoxb-") or not self.files_scope:
+            return web.Response(text="<html>Sign in to Slack</html>", content_type="text/html")
+        file.downloads += 1
+        return web.Response(body=file.content, content_type="application/octet-stream")
 
     async def _respond(self, request: web.Request) -> web.Response:
         self.responses.append(await request.json())
@@ -224,7 +275,40 @@ class FakeSlack:
             "users.info": self._user,
             "usergroups.users.list": self._group,
             "apps.connections.open": self._connections_open,
+            "views.publish": self._publish,
+            "views.open": self._open,
+            "files.info": self._files_info,
         }
+
+    @staticmethod
+    def _view(args: dict[str, Any]) -> dict[str, Any]:
+        view = args["view"]
+        parsed = json.loads(view) if isinstance(view, str) else view
+        assert isinstance(parsed, dict)
+        return parsed
+
+    def _publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = str(args.get("user_id") or "")
+        if user not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        view = self._view(args)
+        if view.get("type") != "home":
+            return {"ok": False, "error": "invalid_arguments"}
+        self.homes[user] = view
+        return {"ok": True, "view": {"id": f"V{len(self.homes):08d}", **view}}
+
+    def _open(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        view = self._view(args)
+        self.modals.append(view)
+        return {"ok": True, "view": {"id": f"V{len(self.modals):08d}", **view}}
+
+    def _files_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        file = self.files.get(str(args.get("file")))
+        if file is None:
+            return {"ok": False, "error": "file_not_found"}
+        return {"ok": True, "file": self._file_info(file)}
 
     def _connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
         if not self.socket_mode:
@@ -236,6 +320,8 @@ class FakeSlack:
 
     def _post(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args["channel"])
+        if channel[:1] in ("U", "W"):  # a user ID: the app's direct-message channel with them
+            channel = f"D{channel[1:]}"
         if channel in self.refuse_posts_in:
             return {"ok": False, "error": "not_in_channel"}
         ts = self._next_ts()

@@ -177,6 +177,76 @@ class SlackDriver:
         }
         return urlencode({"payload": json.dumps(payload)}).encode()
 
+    async def event(self, event: dict[str, Any]) -> int:
+        """Deliver one Events API event as Slack does (JSON, signed)."""
+        body = {
+            "token": "unused",
+            "team_id": TEAM,
+            "api_app_id": "A0001",
+            "type": "event_callback",
+            "event_id": f"Ev{time.time_ns()}",
+            "event_time": int(time.time()),
+            "event": event,
+        }
+        status, _ = await self.send(json.dumps(body).encode(), content_type="application/json")
+        await self.settle()
+        return status
+
+    async def open_home(self, user: str = ADMIN, tab: str = "home") -> int:
+        """The person opens the app's Home (or Messages) tab."""
+        return await self.event(
+            {"type": "app_home_opened", "user": user, "channel": f"D{user[1:]}", "tab": tab}
+        )
+
+    async def click_home(self, action_id: str, *, user: str = ADMIN) -> int:
+        """Click a button in `user`'s published Home tab (no channel, no response_url)."""
+        view = self.fake.homes[user]
+        block, element = next(
+            (block.get("block_id"), element)
+            for block in view["blocks"]
+            for element in block.get("elements") or []
+            if element.get("action_id") == action_id
+        )
+        payload = {
+            "type": "block_actions",
+            "team": {"id": TEAM},
+            "user": {"id": user},
+            "api_app_id": "A0001",
+            "container": {"type": "view", "view_id": "V00000001"},
+            "view": {"id": "V00000001", **view},
+            "trigger_id": "4.5.6",
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": block,
+                    "type": element["type"],
+                    "value": element.get("value", ""),
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+        status, _ = await self.send(urlencode({"payload": json.dumps(payload)}).encode())
+        await self.settle()
+        return status
+
+    async def submit(
+        self, view: dict[str, Any], values: dict[str, Any], *, user: str = ADMIN
+    ) -> dict[str, Any] | None:
+        """Submit a modal the app opened with these state values; the app's answer, if any."""
+        payload = {
+            "type": "view_submission",
+            "team": {"id": TEAM},
+            "user": {"id": user},
+            "api_app_id": "A0001",
+            "trigger_id": "7.8.9",
+            "view": {"id": "V00000002", **view, "state": {"values": values}},
+        }
+        status, text = await self.send(urlencode({"payload": json.dumps(payload)}).encode())
+        assert status == 200, text
+        await self.settle()
+        answer: dict[str, Any] | None = json.loads(text) if text.strip() else None
+        return answer
+
     async def options(
         self, action_id: str, query: str, *, user: str = ADMIN, block_id: str = "code:1:1:1"
     ) -> dict[str, Any]:
