@@ -6,7 +6,12 @@ server answering through a bare no-op Bolt listener. Also times the GL search it
 
     .venv/bin/python bench/slack_ack.py [--accounts 100000] [--users 20] [--rounds 15]
 
-Goals: real p99 ≤ 1.5 × bare p99; GL search p99 < 50 ms over 100,000 accounts.
+Goals: real p99 ≤ 1.5 × bare p99; GL search p99 < 50 ms over 100,000 accounts; no lost action.
+
+Each user works their own posted copy of the 2,000-code list: a pick, a keystroke in a picker,
+and a page turn per round. Afterwards the real server is checked for lost actions: an
+acknowledged pick not in the database, a copy whose last page turn is not stored and rendered,
+and, after one Export Cost Codes, a picked code the export did not take.
 
 The users start over one think time, as a load test ramps up, rather than all in the same
 millisecond; that worst case is measured on its own afterwards (`--bursts`: every user picks and
@@ -26,12 +31,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
+from sqlmodel import select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -40,6 +47,7 @@ from bot import accounts, db, intake  # noqa: E402
 from bot.account_index import AccountIndex  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.domain import Surface  # noqa: E402
+from bot.models import CostCode, PostedMessage  # noqa: E402
 from bot.reads import ReadSessions  # noqa: E402
 from bot.server import build_web_app, freeze_startup_heap  # noqa: E402
 from bot.services import Services  # noqa: E402
@@ -52,7 +60,9 @@ CHANNEL = "CBENCH1"
 WORDS = ("concrete", "labor", "4", "steel", "overhead", "job costs", "rev", "x", "", "9999")
 THINK_SECONDS = (0.5, 1.5)
 """Between one person's clicks: a pick, then typing in the next picker."""
-KINDS = ("pick", "options", "burst pick", "burst options")
+KINDS = ("pick", "options", "page", "burst pick", "burst options")
+SETTLE_SECONDS = 5.0
+"""After the load, for the renders and refreshes that follow the acks to finish."""
 BURST_PAUSE_SECONDS = 2.0
 """Between two bursts, so the after-ack work of one is done before the next."""
 TYPES = ("Income", "Expense", "CostOfGoodsSold", "OtherExpense", "Bank", "OtherIncome")
@@ -117,6 +127,7 @@ def bare_app(config: Settings) -> AsyncApp:
     for action_id in ("pick-income", "pick-expense"):
         app.action(action_id)(noop)
         app.options(action_id)(no_options)
+    app.action("page-next")(noop)
     app.command("/costcodes")(noop)
     return app
 
@@ -171,6 +182,44 @@ def pick_body(ts: str, code_id: int, version: int, account: int) -> bytes:
     return urlencode({"payload": json.dumps(payload)}).encode()
 
 
+def page_body(ts: str, page: int) -> bytes:
+    action = {
+        "action_id": "page-next",
+        "block_id": "pager:1",
+        "type": "button",
+        "value": f"ready:{page}",
+    }
+    payload = {
+        "type": "block_actions",
+        "user": {"id": USER},
+        "team": {"id": "T1"},
+        "channel": {"id": CHANNEL},
+        "container": {"type": "message", "channel_id": CHANNEL, "message_ts": ts},
+        "message": {"ts": ts, "blocks": []},
+        "actions": [action],
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def export_body(ts: str) -> bytes:
+    action = {"action_id": "export-codes", "block_id": "footer:1", "type": "button"}
+    payload = {
+        "type": "block_actions",
+        "user": {"id": USER},
+        "team": {"id": "T1"},
+        "channel": {"id": CHANNEL},
+        "container": {"type": "message", "channel_id": CHANNEL, "message_ts": ts},
+        "message": {"ts": ts, "blocks": []},
+        "actions": [{**action, "value": "ready:0"}],
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def copy_ts(user: int) -> str:
+    """The fake Slack numbers posts in order; user n's copy is the n+1th list posted."""
+    return f"1700000000.{user + 1:06d}"
+
+
 def options_body(query: str) -> bytes:
     payload = {
         "type": "block_suggestion",
@@ -184,34 +233,50 @@ def options_body(query: str) -> bytes:
     return urlencode({"payload": json.dumps(payload)}).encode()
 
 
-async def load(port: int, users: int, rounds: int, bursts: int) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {kind: [] for kind in KINDS}
+@dataclass
+class Load:
+    times: dict[str, list[float]] = field(default_factory=lambda: {kind: [] for kind in KINDS})
+    picks: dict[int, int] = field(default_factory=dict)
+    """Acknowledged picks: code id -> the account picked (each code is picked once)."""
+    pages: dict[int, int] = field(default_factory=dict)
+    """Each user's last acknowledged page turn: user -> zero-based page."""
+
+
+async def load(port: int, users: int, rounds: int, bursts: int) -> Load:
+    done = Load()
     async with aiohttp.ClientSession() as session:
-        command = urlencode(
-            {
-                "command": "/costcodes",
-                "text": "",
-                "user_id": USER,
-                "channel_id": CHANNEL,
-                "team_id": "T1",
-            }
-        ).encode()
-        await post(session, port, command)
+        for _ in range(users):  # one copy each, posted in order: copy n has ts copy_ts(n)
+            command = urlencode(
+                {
+                    "command": "/costcodes",
+                    "text": "",
+                    "user_id": USER,
+                    "channel_id": CHANNEL,
+                    "team_id": "T1",
+                }
+            ).encode()
+            await post(session, port, command)
+            await asyncio.sleep(0.05)
         await asyncio.sleep(0.5)
 
-        async def act(kind: str, code_id: int, rng: random.Random) -> None:
-            """One person's pick, then their next keystroke in a picker."""
-            body = pick_body("1700000000.000001", code_id, 1, 1 + rng.randrange(1000))
-            spent, _ = await post(session, port, body)
-            times[f"{kind}pick"].append(spent)
+        async def act(kind: str, n: int, code_id: int, page: int, rng: random.Random) -> None:
+            """One person's pick, their next keystroke in a picker, and a page turn."""
+            account = 1 + rng.randrange(1000)
+            spent, _ = await post(session, port, pick_body(copy_ts(n), code_id, 1, account))
+            done.picks[code_id] = account
+            done.times[f"{kind}pick"].append(spent)
             spent, _ = await post(session, port, options_body(rng.choice(WORDS)))
-            times[f"{kind}options"].append(spent)
+            done.times[f"{kind}options"].append(spent)
+            if not kind:
+                spent, _ = await post(session, port, page_body(copy_ts(n), page))
+                done.pages[n] = page
+                done.times["page"].append(spent)
 
         async def user(n: int) -> None:
             rng = random.Random(n)
             await asyncio.sleep(rng.uniform(0, THINK_SECONDS[1]))  # ramp-up
             for r in range(rounds):
-                await act("", 1 + n * rounds + r, rng)
+                await act("", n, 1 + n * rounds + r, r + 1, rng)
                 await asyncio.sleep(rng.uniform(*THINK_SECONDS))
 
         await asyncio.gather(*(user(n) for n in range(users)))
@@ -219,9 +284,38 @@ async def load(port: int, users: int, rounds: int, bursts: int) -> dict[str, lis
         for b in range(bursts):
             await asyncio.sleep(BURST_PAUSE_SECONDS)
             await asyncio.gather(
-                *(act("burst ", first + b * users + n, random.Random(n)) for n in range(users))
+                *(
+                    act("burst ", n, first + b * users + n, 0, random.Random(n))
+                    for n in range(users)
+                )
             )
-    return times
+    return done
+
+
+async def lost_actions(url: str, port: int, done: Load) -> dict[str, int]:
+    """What the real server lost: picks, page turns, and picks an Export did not take."""
+    await asyncio.sleep(SETTLE_SECONDS)
+    engine = db.make_engine(url)
+    sessions = db.make_session_factory(engine)
+    lost = {"picks": 0, "page turns": 0, "left out of the export": 0}
+    async with sessions() as session:
+        stored = dict((await session.exec(select(CostCode.id, CostCode.income_account_id))).all())
+        copies = {row.ts: row for row in (await session.exec(select(PostedMessage))).all()}
+    lost["picks"] = sum(stored.get(code) != account for code, account in done.picks.items())
+    for n, page in done.pages.items():
+        row = copies.get(copy_ts(n))
+        if row is None or row.page != page or row.dirty:
+            lost["page turns"] += 1
+    async with aiohttp.ClientSession() as session:
+        await post(session, port, export_body(copy_ts(0)))
+    await asyncio.sleep(SETTLE_SECONDS)
+    async with sessions() as session:
+        queued = set(
+            (await session.exec(select(CostCode.id).where(CostCode.state == "queued"))).all()
+        )
+    lost["left out of the export"] = sum(code not in queued for code in done.picks)
+    await engine.dispose()
+    return lost
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -274,9 +368,7 @@ async def wait_port(port: int) -> None:
     raise SystemExit(f"nothing listens on {port}")
 
 
-async def measure(
-    mode: str, url: str, slack_url: str, args: argparse.Namespace
-) -> dict[str, list[float]]:
+async def measure(mode: str, url: str, slack_url: str, args: argparse.Namespace) -> Load:
     port = free_port()
     server = start(
         [__file__, "--serve", mode, "--url", url, "--slack", slack_url, "--port", str(port)]
@@ -284,10 +376,16 @@ async def measure(
     try:
         await wait_port(port)
         await post_warmup(port)
-        return await load(port, args.users, args.rounds, args.bursts)
+        done = await load(port, args.users, args.rounds, args.bursts)
+        if mode == "real":
+            LOST.update(await lost_actions(url, port, done))
+        return done
     finally:
         server.terminate()
         server.wait()
+
+
+LOST: dict[str, int] = {}
 
 
 async def post_warmup(port: int) -> None:
@@ -307,7 +405,7 @@ async def bench(args: argparse.Namespace) -> None:
             for mode in ("bare", "real"):
                 url = f"sqlite+aiosqlite:///{Path(folder) / (mode + '.db')}"
                 await seed(url, args.accounts)
-                results[mode] = await measure(mode, url, slack_url, args)
+                results[mode] = (await measure(mode, url, slack_url, args)).times
             search = await search_times(url)
         finally:
             fake.terminate()
@@ -331,6 +429,8 @@ def report(
             f"| {kind} ({len(real)}) | {b50:.1f} | {b99:.1f} | {r50:.1f} | {r99:.1f} | "
             f"{r99 / b99:.2f} |"
         )
+    lost = ", ".join(f"{what} {count}" for what, count in LOST.items())
+    print(f"\nLost actions (real server; must all be 0): {lost}\n")
     for kind, label in (("index", "GL search, index (served)"), ("sql", "GL search, SQL LIKE")):
         values = search[kind]
         print(
