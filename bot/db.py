@@ -6,15 +6,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.writegate import WriteGate
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -64,10 +67,35 @@ def make_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
+_GATES: WeakKeyDictionary[Engine, WriteGate] = WeakKeyDictionary()
+
+
+def write_gate(factory: SessionFactory) -> WriteGate | None:
+    """The in-process writer queue of a SQLite engine (bot.writegate); None on PostgreSQL."""
+    bind = factory.kw.get("bind")
+    if not isinstance(bind, AsyncEngine) or not is_sqlite(bind):
+        return None
+    gate = _GATES.get(bind.sync_engine)
+    if gate is None:
+        gate = _GATES[bind.sync_engine] = WriteGate()
+    return gate
+
+
 @asynccontextmanager
-async def session_scope(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
-    """One transaction: committed when the block ends, rolled back when it raises."""
-    async with factory() as session, session.begin():
+async def session_scope(
+    factory: SessionFactory, *, background: bool = False
+) -> AsyncIterator[AsyncSession]:
+    """One transaction: committed when the block ends, rolled back when it raises.
+
+    On SQLite the transaction first queues for the one writer (`background` work goes after
+    work a person is waiting on).
+    """
+    gate = write_gate(factory)
+    if gate is None:
+        async with factory() as session, session.begin():
+            yield session
+        return
+    async with gate.hold(background=background), factory() as session, session.begin():
         yield session
 
 

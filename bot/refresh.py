@@ -181,35 +181,37 @@ class Refresher:
             .order_by(col(PostedMessage.updated_at))
             .limit(BATCH)
         )
-        async with db.session_scope(self._sessions) as session:
+        async with self._reads() as session:
             ids = [row for row in (await session.exec(statement)).all() if row is not None]
         updated = 0
         for message_id in ids:
             if self._paused_until is not None and self._clock() < self._paused_until:
                 break
-            updated += await self.refresh_now(message_id)
+            updated += await self.refresh_now(message_id, background=True)
         return updated
 
-    async def refresh_now(self, message_id: int) -> bool:
+    async def refresh_now(self, message_id: int, *, background: bool = False) -> bool:
         """Render and update one message now, unless another renderer holds it.
 
         That renderer sees the caller's mark when it finishes and renders once more, so the
-        caller's change is shown either way. True if this call sent an update.
+        caller's change is shown either way. True if this call sent an update. `background`
+        renders queue for the database after the work people are waiting on (bot.writegate).
         """
         owner = next(self._owners)
         sent = False
         while True:
-            rendered = await self._claim_and_render(message_id, owner)
+            rendered = await self._claim_and_render(message_id, owner, background)
             if rendered is None:
                 return sent
             row, mark, payload = rendered
             done = payload is None or await self._send(row, payload)
             sent = sent or (done and payload is not None)
-            if not await self._release(message_id, owner, mark if done else None, row.page):
+            shown = mark if done else None
+            if not await self._release(message_id, owner, shown, row.page, background):
                 return sent
 
     async def _claim_and_render(
-        self, message_id: int, owner: str
+        self, message_id: int, owner: str, background: bool
     ) -> tuple[PostedMessage, int, dict[str, Any] | None] | None:
         now = self._clock()
         free = (
@@ -217,7 +219,7 @@ class Refresher:
             | (col(PostedMessage.lease_owner) == owner)
             | (col(PostedMessage.lease_until) < now)
         )
-        async with db.session_scope(self._sessions) as session:
+        async with db.session_scope(self._sessions, background=background) as session:
             claimed = await session.exec(
                 update(PostedMessage)
                 .where(col(PostedMessage.id) == message_id, free)
@@ -261,7 +263,9 @@ class Refresher:
         log.warning("chat.update of %s/%s failed: %s", row.channel, row.ts, error)
         return error in _GIVE_UP
 
-    async def _release(self, message_id: int, owner: str, mark: int | None, page: int) -> bool:
+    async def _release(
+        self, message_id: int, owner: str, mark: int | None, page: int, background: bool
+    ) -> bool:
         """Give the lease back, clearing the mark if `mark` was rendered and sent.
 
         True when a person is waiting on a mark made during the render: the caller keeps the
@@ -270,7 +274,7 @@ class Refresher:
         now = self._clock()
         mine = (col(PostedMessage.id) == message_id) & (col(PostedMessage.lease_owner) == owner)
         released = {"refreshed_at": now, "lease_owner": None, "lease_until": None}
-        async with db.session_scope(self._sessions) as session:
+        async with db.session_scope(self._sessions, background=background) as session:
             if mark is not None:
                 cleared = await session.exec(
                     update(PostedMessage)
