@@ -188,8 +188,8 @@ def list_renderer(clock: refresh.Clock) -> refresh.Renderer:
             banner=await read_banner(session, row.banner, clock()),
             copy=(row.channel, row.ts),
         )
-        if page.page != row.page:
-            row.page = page.page  # stored by the refresher with the rendering it belongs to
+        # Stored by the refresher with the rendering they belong to:
+        row.page, row.shown = page.page, shown_text(page)
         return list_message(page)
 
     return render
@@ -230,6 +230,25 @@ async def mark_copies(
     showing = col(PostedMessage.list_filter).in_([f.value for f in filters])
     recent = col(PostedMessage.created_at) >= now - REFRESH_WINDOW
     where = (col(PostedMessage.kind) == KIND) & showing & recent
+    clicked = list(also)
+    urgent = col(PostedMessage.id).in_(clicked) if clicked else None
+    await refresh.mark_dirty(
+        session, where, urgent=urgent, last_change_by=changed_by, last_change_at=now
+    )
+
+
+def shown_text(page: ListPage) -> str:
+    """What `PostedMessage.shown` holds for this page: ",4,5,6," (searchable with LIKE)."""
+    return "," + "".join(f"{code.id}," for code in page.codes)
+
+
+async def mark_copies_showing(
+    session: AsyncSession, code_id: int, *, now: datetime, changed_by: str, also: Iterable[int]
+) -> None:
+    """Mark the recent copies whose page shows this code (a pick changes nothing else there)."""
+    recent = col(PostedMessage.created_at) >= now - REFRESH_WINDOW
+    showing = col(PostedMessage.shown).contains(f",{code_id},") | col(PostedMessage.shown).is_(None)
+    where = (col(PostedMessage.kind) == KIND) & recent & showing
     clicked = list(also)
     urgent = col(PostedMessage.id).in_(clicked) if clicked else None
     await refresh.mark_dirty(

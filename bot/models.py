@@ -183,6 +183,8 @@ class PostedMessage(SQLModel, table=True):
     """Bumped by every change that asks for a render: a render clears `dirty` only at its mark."""
     urgent: bool = Field(default=False)
     """A person clicked this copy and waits: render at once, not at the next coalesced pass."""
+    shown: str | None = Field(default=None, sa_type=Text)
+    """The ids of the cost codes this copy shows now, as ",4,5,6,": a pick re-renders only these."""
     lease_owner: str | None = Field(default=None, max_length=64)
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """One renderer at a time: whoever holds an unexpired lease renders, the others mark."""

@@ -206,8 +206,8 @@ class Refresher:
             row, mark, payload = rendered
             done = payload is None or await self._send(row, payload)
             sent = sent or (done and payload is not None)
-            shown = mark if done else None
-            if not await self._release(message_id, owner, shown, row.page, background):
+            rendered_mark = mark if done else None
+            if not await self._release(message_id, owner, rendered_mark, row, background):
                 return sent
 
     async def _claim_and_render(
@@ -242,7 +242,7 @@ class Refresher:
                 log.warning("no renderer for posted messages of kind %r", row.kind)
                 return row, row.mark, None
             payload = await renderer(session, row)
-            session.expunge(row)  # a renderer may correct `page`: `_release` stores it
+            session.expunge(row)  # a renderer may set `page` and `shown`: `_release` stores them
         return row, row.mark, payload
 
     async def _send(self, row: PostedMessage, payload: dict[str, Any]) -> bool:
@@ -264,7 +264,7 @@ class Refresher:
         return error in _GIVE_UP
 
     async def _release(
-        self, message_id: int, owner: str, mark: int | None, page: int, background: bool
+        self, message_id: int, owner: str, mark: int | None, row: PostedMessage, background: bool
     ) -> bool:
         """Give the lease back, clearing the mark if `mark` was rendered and sent.
 
@@ -279,20 +279,20 @@ class Refresher:
                 cleared = await session.exec(
                     update(PostedMessage)
                     .where(mine, col(PostedMessage.mark) == mark)
-                    .values(dirty=False, page=page, **released)
+                    .values(dirty=False, page=row.page, shown=row.shown, **released)
                     .execution_options(synchronize_session=False)
                 )
                 if cleared.rowcount == 1:
                     return False
-            row = await session.get(PostedMessage, message_id, populate_existing=True)
-            if row is None:
+            current = await session.get(PostedMessage, message_id, populate_existing=True)
+            if current is None:
                 return False
-            if row.lease_owner != owner:
+            if current.lease_owner != owner:
                 # The lease ran out while Slack answered and another renderer took over: what
                 # was just sent may be older than its rendering, so it must render once more.
                 await mark_ids(session, [message_id], urgent=True)
                 return False
-            if mark is not None and row.urgent:
+            if mark is not None and current.urgent:
                 await session.exec(
                     update(PostedMessage)
                     .where(mine)

@@ -107,6 +107,7 @@ class Review:
                     list_filter=list_filter.value,
                     page=0,
                     render_version=1,
+                    shown=listing.shown_text(page),
                     refreshed_at=self.services.clock(),
                     created_at=self.services.clock(),
                 )
@@ -147,9 +148,8 @@ class Review:
                 code = await _save_pick(session, caller, pick)
                 if code is None:
                     return None
-                filters = listing.filters_showing(State(code.state))
-                await listing.mark_copies(
-                    session, filters, now=now, changed_by=caller.user_id, also=[_id(row)]
+                await listing.mark_copies_showing(
+                    session, pick.code_id, now=now, changed_by=caller.user_id, also=[_id(row)]
                 )
             return _id(row)
 

@@ -1,7 +1,8 @@
 """posted message render lease
 
 One renderer at a time per posted message: `mark` counts the changes that asked for a render,
-`lease_owner`/`lease_until` say who renders it now, `urgent` that a person is waiting for it.
+`lease_owner`/`lease_until` say who renders it now, `urgent` that a person is waiting for it,
+`shown` which codes it shows (a pick re-renders only the copies that show that code).
 
 Revision ID: 0008
 Revises: 0003
@@ -28,6 +29,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("urgent", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+        batch_op.add_column(sa.Column("shown", sa.Text(), nullable=True))
         batch_op.add_column(
             sa.Column("lease_owner", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True)
         )
@@ -40,5 +42,6 @@ def downgrade() -> None:
     with op.batch_alter_table("posted_message", schema=None) as batch_op:
         batch_op.drop_column("lease_until")
         batch_op.drop_column("lease_owner")
+        batch_op.drop_column("shown")
         batch_op.drop_column("urgent")
         batch_op.drop_column("mark")
