@@ -10,9 +10,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot import accounts, db, export, intake, kept, queries
+from bot import accounts, connection_view, db, export, intake, kept
 from bot.assign import assign_pattern
 from bot.config import Settings, get_settings
+from bot.connection_words import full_text
 from bot.domain import STATE_LABELS, Surface
 from bot.errors import CostCodeError
 from bot.logs import configure
@@ -84,7 +85,9 @@ def _print_import(report: intake.ImportReport, out: TextIO) -> None:
 async def cmd_status(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
     async def work(services: Services) -> int:
         async with db.session_scope(services.sessions) as session:
-            summary = await queries.status_summary(session)
+            summary = await connection_view.status_summary(
+                session, now=services.clock(), settings=services.settings
+            )
         counts = summary.counts
         width = max(len(label) for label in STATE_LABELS.values())
         for state, count in counts.items():
@@ -93,6 +96,9 @@ async def cmd_status(args: argparse.Namespace, settings: Settings, out: TextIO, 
         contact = summary.last_contact
         when = contact.strftime("%Y-%m-%d %H:%M UTC") if contact else "never"
         out.write(f"Web Connector last contact: {when}\n")
+        if summary.connection is not None:
+            view = summary.connection
+            out.write(f"QuickBooks: {view.label} — {full_text(view)}\n")
         return EXIT_OK
 
     return await _with_services(settings, work)

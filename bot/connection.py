@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import queries
-from bot.config import Settings
 from bot.connection_words import ConnectionState, ConnectionView
 from bot.errors import ConflictError
-from bot.models import ExportBatch, QbConnection
+from bot.models import QbConnection
 from qbd.companyfile import CompanyFile
 
 log = logging.getLogger(__name__)
@@ -142,38 +140,4 @@ def to_view(row: QbConnection) -> ConnectionView:
         message=row.message,
         open_file=open_file(row),
         expected_file=bound_file(row),
-    )
-
-
-async def exporting(session: AsyncSession) -> bool:
-    statement = select(ExportBatch.id).where(col(ExportBatch.state).in_(("queued", "running")))
-    return (await session.exec(statement.limit(1))).first() is not None
-
-
-def silence_limit(settings: Settings, *, exporting: bool) -> timedelta:
-    hours = settings.qbwc_silence_hours_exporting if exporting else settings.qbwc_silence_hours
-    return timedelta(hours=hours)
-
-
-async def current(session: AsyncSession, *, now: datetime, settings: Settings) -> ConnectionView:
-    """The state as people should see it: a long silence shows as waiting for the Web Connector."""
-    found = await session.get(QbConnection, ROW_ID)
-    view = to_view(found) if found is not None else ConnectionView(ConnectionState.OK)
-    if not view.ok:
-        return view
-    contact = await queries.last_web_connector_contact(session)
-    limit = silence_limit(settings, exporting=await exporting(session))
-    if contact is not None and now - contact <= limit:
-        return view
-    message = (
-        "has not called in yet"
-        if contact is None
-        else f"has not called in since {contact.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
-    )
-    return ConnectionView(
-        ConnectionState.WAITING,
-        since=contact,
-        message=message,
-        open_file=view.open_file,
-        expected_file=view.expected_file,
     )

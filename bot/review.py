@@ -20,7 +20,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from blocks.accounts import sync_requested_message, sync_waiting_message
 from blocks.costcodes import list_message
 from blocks.export import already_exporting_message, held_message
-from bot import accounts, db, export, listing, queries, refresh, reject, statemachine
+from bot import (
+    accounts,
+    connection_view,
+    db,
+    export,
+    listing,
+    refresh,
+    reject,
+    statemachine,
+)
 from bot.account_index import AccountIndex
 from bot.accounts import Purpose
 from bot.domain import (
@@ -272,7 +281,9 @@ class Review:
 
     async def status(self) -> StatusSummary:
         async with self.services.sessions() as session:
-            return await queries.status_summary(session)
+            return await connection_view.status_summary(
+                session, now=self.services.clock(), settings=self.services.settings
+            )
 
     def _session(self) -> AbstractAsyncContextManager[AsyncSession]:
         return db.session_scope(self.services.sessions)
