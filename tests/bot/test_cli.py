@@ -36,7 +36,7 @@ async def test_status_counts_every_state(services: Services) -> None:
         "Rejected",
         "Total",
     ]
-    assert lines[-2].split() == ["Total", "143"]
+    assert lines[-3].split() == ["Total", "143"]
 
 
 def test_progress_bar_draws_only_on_a_terminal() -> None:
