@@ -9,7 +9,13 @@ from typing import Any
 from blocks.elements import button, context, escape, plural, section, slack_date, who
 from blocks.ids import ActionId, ListRef
 from blocks.messages import EPHEMERAL
-from bot.connection_words import GOES_ON, ConnectionView, headline, how_to_fix
+from bot.connection_words import (
+    GOES_ON,
+    ConnectionState,
+    ConnectionView,
+    headline,
+    how_to_fix,
+)
 from bot.domain import ExportProgress, FailedCode, ListFilter
 
 MAX_LISTED = 30
@@ -54,8 +60,8 @@ def status_text(progress: ExportProgress) -> str:
 
 def hold_text(view: ConnectionView | None) -> str | None:
     """Connection trouble while an export waits: what is wrong, how to fix it, nothing is lost."""
-    if view is None or view.ok:
-        return None
+    if view is None or view.state in (ConnectionState.OK, ConnectionState.WAITING):
+        return None  # a silence has its own notice; the waiting line shows the last contact
     return f"On hold ({view.label}): {headline(view)} {how_to_fix(view)} {GOES_ON}"
 
 

@@ -89,6 +89,14 @@ async def _claim_job(
 
 
 async def _claim_codes(session: AsyncSession, *, lookup: bool) -> list[Sent]:
+    """Up to BATCH_SIZE codes to send; a batch that was all held back makes room for the next."""
+    while True:
+        ids, sent = await _claim_batch(session, lookup=lookup)
+        if sent or not ids:
+            return sent
+
+
+async def _claim_batch(session: AsyncSession, *, lookup: bool) -> tuple[list[int], list[Sent]]:
     statement = (
         select(CostCode.id)
         .where(col(CostCode.state) == State.QUEUED.value, col(CostCode.needs_lookup) == lookup)
@@ -99,7 +107,7 @@ async def _claim_codes(session: AsyncSession, *, lookup: bool) -> list[Sent]:
         statement = statement.with_for_update(skip_locked=True)
     ids = [code_id for code_id in (await session.exec(statement)).all() if code_id is not None]
     if not ids:
-        return []
+        return [], []
     moved = await statemachine.transition_many(
         session,
         ids=ids,
@@ -111,7 +119,7 @@ async def _claim_codes(session: AsyncSession, *, lookup: bool) -> list[Sent]:
         detail="asked QuickBooks whether the item exists" if lookup else "sent to QuickBooks",
     )
     await _mark_batches_running(session, [code_id for code_id, _ in moved])
-    return await _sent_for(session, [code_id for code_id, _ in moved])
+    return ids, await _sent_for(session, [code_id for code_id, _ in moved])
 
 
 async def _sent_for(session: AsyncSession, ids: Sequence[int]) -> list[Sent]:
