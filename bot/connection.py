@@ -114,8 +114,9 @@ async def bind(session: AsyncSession, file: CompanyFile, *, now: datetime) -> Qb
     def change(row: QbConnection) -> dict[str, Any] | None:
         if (row.bound_file, row.bound_company) == (file.path, file.name):
             return None
-        if row.bound_file is not None:
-            log.warning("company file re-bound: from %s to %s", bound_file(row), file.label)
+        old = bound_file(row)
+        if old is not None:
+            log.warning("company file re-bound: from %s to %s", old.label, file.label)
         return {"bound_file": file.path, "bound_company": file.name}
 
     return await _write(session, change, now=now)
