@@ -15,7 +15,10 @@ from bot.domain import State
 from bot.models import CostCode, ExportBatch
 
 STALE_CONTACT = timedelta(hours=24)
-"""A Web Connector silent this long (or never heard from) gets a warning in the digest."""
+"""A Web Connector silent this long (or never heard from) gets a warning in the digest.
+
+The default of `QBWC_SILENCE_HOURS`, which the digest uses when given the settings.
+"""
 
 
 async def load_view(
@@ -31,13 +34,17 @@ async def load_view(
         oldest_wait=None if oldest is None else max(now - oldest, timedelta(0)),
         last_export=await last_export(session),
         last_contact=contact,
-        contact_stale=contact is None or now - contact > STALE_CONTACT,
+        contact_stale=contact is None or now - contact > _silence(settings),
         connection=(
             None
             if settings is None
             else await connection_view.current(session, now=now, settings=settings)
         ),
     )
+
+
+def _silence(settings: Settings | None) -> timedelta:
+    return timedelta(hours=settings.qbwc_silence_hours) if settings else STALE_CONTACT
 
 
 async def last_export(session: AsyncSession) -> LastExport | None:
