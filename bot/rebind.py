@@ -62,7 +62,12 @@ async def request_sync(
     job, created = await accounts.queue_sync(
         session, requested_by=requested_by, channel=channel, thread_ts=thread_ts
     )
-    if change is not None and confirmed is not None:
+    if change is None and job.rebind_file is not None:
+        # The chart's own file is open again: a plain sync, or the waiting re-bind would block
+        # every sync from it.
+        log.warning("%s asked for a plain sync: the waiting re-bind is dropped", requested_by)
+        job.rebind_file = None
+    elif change is not None and confirmed is not None:
         # Only this file may answer it: a sync from any other file would re-bind silently.
         job.rebind_file = confirmed.encode()
         old, new = change.bound.label, confirmed.label

@@ -143,3 +143,26 @@ async def test_the_cli_rebinds_only_with_yes(services: Services) -> None:
         code, out, _ = await cli(services, "status")
     # The CLI runs on the real clock, so the fake clock's last contact reads as a long silence.
     assert "QuickBooks: waiting for the Web Connector" in out and "wrong company" not in out
+
+
+async def test_a_plain_sync_from_the_charts_own_file_drops_a_waiting_rebind(
+    services: Services,
+) -> None:
+    async with qbwc_env(services) as env:
+        await _queued(env, "03-300")
+        other = quickbooks_with_examples()
+        other.company_file, other.company_name = r"C:\Sample.qbw", "Sample Construction Co"
+        env.connector.quickbooks = other
+        await env.connector.run_update()
+        assert (await cli(services, "accounts", "sync", "--yes"))[0] == 0
+        env.connector.quickbooks = env.quickbooks  # changed their mind: the old file is open
+        await env.connector.run_update()
+        code, out, _ = await cli(services, "accounts", "sync")
+        assert code == 0 and "already waiting" in out
+        async with services.sessions() as session:
+            job = (await session.exec(select(QbwcJob).where(QbwcJob.state == "pending"))).one()
+        assert job.rebind_file is None
+        await env.connector.run_update()
+        async with services.sessions() as session:
+            job = (await session.exec(select(QbwcJob).where(QbwcJob.id == job.id))).one()
+    assert job.state == "done"
