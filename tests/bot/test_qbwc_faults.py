@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 from sqlmodel import select
 
-from bot import connection, db
+from bot import accounts, connection, db
 from bot.connection_words import ConnectionState
 from bot.models import QbConnection, QbwcJob
 from bot.services import Services
@@ -106,8 +106,6 @@ async def test_a_fault_during_an_account_sync_keeps_the_sync_waiting(services: S
     async with qbwc_env(services) as env:
         await env.sync_accounts()
         async with db.session_scope(services.sessions) as session:
-            from bot import accounts
-
             await accounts.queue_sync(session, requested_by="U_ADMIN")
         env.connector.fault_via = "hresult"
         env.quickbooks.fault = "dialog"
@@ -185,8 +183,6 @@ async def test_a_plain_account_sync_from_another_file_does_not_rebind(services: 
         wrong = _other_file()
         env.connector.quickbooks = wrong
         async with db.session_scope(services.sessions) as session:
-            from bot import accounts
-
             await accounts.queue_sync(session, requested_by="U_ADMIN")
         report = await env.connector.run_update()
         row = await _state(env)
