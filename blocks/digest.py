@@ -8,6 +8,7 @@ from typing import Any
 from blocks.elements import Block, button, context, escape, plural, section, slack_date, who
 from blocks.ids import COMMAND, ActionId, BlockId, ListRef
 from blocks.messages import EPHEMERAL
+from bot.connection_words import ConnectionState, full_text
 from bot.digest_view import DigestAction, DigestOutcome, DigestView, LastExport, ScheduleView
 from bot.domain import ListFilter
 
@@ -19,7 +20,20 @@ def digest_message(view: DigestView) -> dict[str, Any]:
     """What waits, the last export and the Web Connector's health; Review posts the list."""
     last = context(last_export_text(view.last_export))
     blocks = [_summary_block(view), last, _contact_block(view)]
-    return {"text": _summary_text(view), "blocks": blocks}
+    text = _summary_text(view)
+    trouble = _connection_words(view)
+    if trouble:
+        blocks.append(section(f":warning: {trouble}"))
+        text += f" {trouble}"
+    return {"text": text, "blocks": blocks}
+
+
+def _connection_words(view: DigestView) -> str | None:
+    """QuickBooks trouble other than silence (which the contact warning already covers)."""
+    connection = view.connection
+    if connection is None or connection.state in (ConnectionState.OK, ConnectionState.WAITING):
+        return None
+    return f"*QuickBooks: {connection.label}* — {escape(full_text(connection))}"
 
 
 def wait_text(wait: timedelta) -> str:

@@ -9,6 +9,13 @@ from typing import Any
 from blocks.elements import button, context, escape, plural, section, slack_date, who
 from blocks.ids import ActionId, ListRef
 from blocks.messages import EPHEMERAL
+from bot.connection_words import (
+    GOES_ON,
+    ConnectionState,
+    ConnectionView,
+    headline,
+    how_to_fix,
+)
 from bot.domain import ExportProgress, FailedCode, ListFilter
 
 MAX_LISTED = 30
@@ -51,9 +58,22 @@ def status_text(progress: ExportProgress) -> str:
     return f"Exporting… {progress.done} of {progress.total} (started by {starter})"
 
 
+def hold_text(view: ConnectionView | None) -> str | None:
+    """Connection trouble while an export waits: what is wrong, how to fix it, nothing is lost."""
+    if view is None or view.state in (ConnectionState.OK, ConnectionState.WAITING):
+        return None  # a silence has its own notice; the waiting line shows the last contact
+    return f"On hold ({view.label}): {headline(view)} {how_to_fix(view)} {GOES_ON}"
+
+
 def status_message(progress: ExportProgress) -> dict[str, Any]:
     text = status_text(progress)
-    return {"text": text, "blocks": [section(text)]}
+    hold = None if progress.finished else hold_text(progress.connection)
+    if hold is None:
+        return {"text": text, "blocks": [section(text)]}
+    return {
+        "text": f"{text}. {escape(hold)}",
+        "blocks": [section(text), section(f":pause_button: {escape(hold)}")],
+    }
 
 
 def final_message(progress: ExportProgress) -> dict[str, Any]:
@@ -102,18 +122,32 @@ def _failure_lines(failures: Sequence[FailedCode]) -> str:
     return "\n".join(lines)
 
 
+CHECKS = (
+    "Please check, on the QuickBooks computer:\n"
+    "• the QuickBooks Web Connector is running (Auto-Run on, or press *Update Selected*);\n"
+    "• the Windows user it runs as is logged in, and the computer is awake;\n"
+    "• QuickBooks is open with the company file."
+)
+"""What to check when the Web Connector is late or silent (stale and silence notices)."""
+
+
 def stale_message(minutes: int) -> dict[str, Any]:
     text = (
         f"The QuickBooks Web Connector has not picked up this export in {minutes} minutes. "
         "The codes stay queued and go as soon as it runs."
     )
-    checks = (
-        "Please check, on the QuickBooks computer:\n"
-        "• the QuickBooks Web Connector is running (Auto-Run on, or press *Update Selected*);\n"
-        "• the Windows user it runs as is logged in;\n"
-        "• QuickBooks is open with the company file."
+    return {"text": text, "blocks": [section(f":hourglass: {text}"), section(CHECKS)]}
+
+
+def silence_message(hours: float, last_contact: datetime | None) -> dict[str, Any]:
+    """Said once in the channel of a running export when the Web Connector has gone silent."""
+    since = f" (last contact {ago(last_contact)})" if last_contact else ""
+    text = (
+        f"The QuickBooks Web Connector has not called in for over {hours:g} "
+        f"{'hour' if hours == 1 else 'hours'}{since}, so this export waits. Nothing is lost: the "
+        "codes stay queued and go as soon as it runs again."
     )
-    return {"text": text, "blocks": [section(f":hourglass: {text}"), section(checks)]}
+    return {"text": text, "blocks": [section(f":zzz: {text}"), section(CHECKS)]}
 
 
 def already_exporting_message(started_by: str, started_at: datetime) -> dict[str, Any]:

@@ -38,6 +38,7 @@ class ActionId(StrEnum):
     UNDO_REJECT = "undo-reject"
     RETRY_FAILED = "retry-failed"
     REVIEW = "review-list"
+    REBIND_ACCOUNTS = "accounts-rebind"
 
 
 class BlockId(StrEnum):

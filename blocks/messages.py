@@ -11,6 +11,7 @@ from blocks.elements import (
     slack_date,
 )
 from blocks.ids import COMMAND
+from bot.connection_words import full_text
 from bot.domain import STATE_LABELS, State, StatusSummary
 from bot.errors import ERP_ACTIONS
 
@@ -72,11 +73,15 @@ def status_message(summary: StatusSummary) -> dict[str, Any]:
     contact = "never" if summary.last_contact is None else slack_date(summary.last_contact)
     web_connector = f"QuickBooks Web Connector last contact: {contact}"
     lines = "\n".join(f"• {line}" for line in counts)
-    return {
-        **EPHEMERAL,
-        "text": f"Cost codes by Export Status — {', '.join(counts)}. {web_connector}.",
-        "blocks": [section(f"*Cost codes by Export Status*\n{lines}"), context(web_connector)],
-    }
+    blocks = [section(f"*Cost codes by Export Status*\n{lines}"), context(web_connector)]
+    text = f"Cost codes by Export Status — {', '.join(counts)}. {web_connector}."
+    view = summary.connection
+    if view is not None:
+        words = escape(full_text(view))
+        icon = ":white_check_mark:" if view.ok else ":warning:"
+        blocks.append(section(f"{icon} *QuickBooks: {view.label}* — {words}"))
+        text += f" QuickBooks: {view.label} — {words}"
+    return {**EPHEMERAL, "text": text, "blocks": blocks}
 
 
 def error_message(text: str) -> dict[str, Any]:

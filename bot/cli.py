@@ -10,9 +10,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot import accounts, db, export, intake, kept, queries
+from bot import connection_view, db, export, intake, kept, rebind
 from bot.assign import assign_pattern
 from bot.config import Settings, get_settings
+from bot.connection_words import full_text
 from bot.domain import STATE_LABELS, Surface
 from bot.errors import CostCodeError
 from bot.logs import configure
@@ -68,7 +69,9 @@ async def cmd_import(args: argparse.Namespace, settings: Settings, out: TextIO, 
 async def cmd_status(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
     async def work(services: Services) -> int:
         async with db.session_scope(services.sessions) as session:
-            summary = await queries.status_summary(session)
+            summary = await connection_view.status_summary(
+                session, now=services.clock(), settings=services.settings
+            )
         counts = summary.counts
         width = max(len(label) for label in STATE_LABELS.values())
         for state, count in counts.items():
@@ -77,6 +80,9 @@ async def cmd_status(args: argparse.Namespace, settings: Settings, out: TextIO, 
         contact = summary.last_contact
         when = contact.strftime("%Y-%m-%d %H:%M UTC") if contact else "never"
         out.write(f"Web Connector last contact: {when}\n")
+        if summary.connection is not None:
+            view = summary.connection
+            out.write(f"QuickBooks: {view.label} — {full_text(view)}\n")
         return EXIT_OK
 
     return await _with_services(settings, work)
@@ -126,7 +132,16 @@ async def cmd_accounts_sync(
 ) -> int:
     async def work(services: Services) -> int:
         async with db.session_scope(services.sessions) as session:
-            job, created = await accounts.queue_sync(session, requested_by=operator())
+            change = await rebind.pending_rebind(session)
+            confirmed = change.opened if change is not None and args.yes else None
+            request = await rebind.request_sync(
+                session, requested_by=operator(), confirmed=confirmed
+            )
+        if change is not None:
+            _print_rebind(change, confirmed is not None, out)
+        if request.job is None:
+            return EXIT_SOME_REJECTED
+        job, created = request.job, request.created
         if created:
             out.write(
                 "A GL account refresh is queued; the Web Connector fetches the chart of accounts "
@@ -139,6 +154,25 @@ async def cmd_accounts_sync(
         return EXIT_OK
 
     return await _with_services(settings, work)
+
+
+def _print_rebind(change: rebind.Rebind, confirmed: bool, out: TextIO) -> None:
+    out.write(
+        f"The GL accounts came from {change.bound.label}, but the Web Connector last had "
+        f"{change.opened.label} open.\n"
+    )
+    if confirmed:
+        out.write(
+            "Re-binding: the next update takes the chart of accounts from that file, and cost "
+            "codes are exported to it from then on.\n"
+        )
+        return
+    out.write(
+        "A sync from it re-binds the bot to that file: cost codes are added there from then on, "
+        "and picks of accounts it does not have are held back until someone picks again.\n"
+        "Nothing was queued. Run `costcodes accounts sync --yes` to re-bind, or open the old "
+        "file in QuickBooks to keep it.\n"
+    )
 
 
 async def cmd_assign(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
@@ -211,9 +245,13 @@ def build_parser() -> argparse.ArgumentParser:
     qwc_cmd.set_defaults(handler=cmd_qwc)
     acc = sub.add_parser("accounts", help="GL accounts from QuickBooks")
     acc_sub = acc.add_subparsers(dest="accounts_command", required=True, metavar="ACTION")
-    acc_sub.add_parser("sync", help="queue a GL account refresh").set_defaults(
-        handler=cmd_accounts_sync
+    sync = acc_sub.add_parser("sync", help="queue a GL account refresh")
+    sync.add_argument(
+        "--yes",
+        action="store_true",
+        help="confirm taking the chart from another company file than before (a re-bind)",
     )
+    sync.set_defaults(handler=cmd_accounts_sync)
     assign = sub.add_parser("assign", help="pick GL accounts for a code or a glob like 03-*")
     assign.add_argument("pattern")
     assign.add_argument("--income", required=True, help="account full name or number")

@@ -34,6 +34,10 @@ class Settings(BaseSettings):
 
     export_stale_minutes: int = Field(default=15, ge=1)
     """Say so in the thread when the Web Connector has not picked an export up by then."""
+    qbwc_silence_hours_exporting: float = Field(default=2, gt=0)
+    """While an export runs: a Web Connector silent this long is said once in its channel."""
+    qbwc_silence_hours: float = Field(default=24, gt=0)
+    """Otherwise: silent this long, the connection shows as waiting for the Web Connector."""
 
     digest_channel: str | None = None
     digest_cron: str = "0 9 * * 1-5"

@@ -8,17 +8,23 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import queries
+from bot import connection_view, queries
+from bot.config import Settings
 from bot.digest_view import DigestView, LastExport
 from bot.domain import State
 from bot.home_view import WaitingCode
 from bot.models import CostCode, ExportBatch
 
 STALE_CONTACT = timedelta(hours=24)
-"""A Web Connector silent this long (or never heard from) gets a warning in the digest."""
+"""A Web Connector silent this long (or never heard from) gets a warning in the digest.
+
+The default of `QBWC_SILENCE_HOURS`, which the digest uses when given the settings.
+"""
 
 
-async def load_view(session: AsyncSession, *, now: datetime) -> DigestView:
+async def load_view(
+    session: AsyncSession, *, now: datetime, settings: Settings | None = None
+) -> DigestView:
     counts = await queries.count_by_state(session)
     oldest = await _oldest_ready(session)
     contact = await queries.last_web_connector_contact(session)
@@ -29,8 +35,17 @@ async def load_view(session: AsyncSession, *, now: datetime) -> DigestView:
         oldest_wait=None if oldest is None else max(now - oldest, timedelta(0)),
         last_export=await last_export(session),
         last_contact=contact,
-        contact_stale=contact is None or now - contact > STALE_CONTACT,
+        contact_stale=contact is None or now - contact > _silence(settings),
+        connection=(
+            None
+            if settings is None
+            else await connection_view.current(session, now=now, settings=settings)
+        ),
     )
+
+
+def _silence(settings: Settings | None) -> timedelta:
+    return timedelta(hours=settings.qbwc_silence_hours) if settings else STALE_CONTACT
 
 
 async def last_export(session: AsyncSession) -> LastExport | None:

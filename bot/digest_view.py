@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.connection_words import ConnectionView
+
 
 class DigestAction(StrEnum):
     """What `/costcodes digest …` asks for."""
@@ -44,6 +46,8 @@ class DigestView:
     last_contact: datetime | None
     contact_stale: bool
     """The Web Connector has not called in for too long (or never): exports would wait."""
+    connection: ConnectionView | None = None
+    """QuickBooks' connection state; trouble other than silence gets its own warning."""
 
     @property
     def waiting(self) -> bool:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from bot.connection_words import ConnectionView
+
 COST_TYPE = "Other"
 """Cost types are not supported by the QuickBooks export: every code shows "Other"."""
 
@@ -190,6 +192,7 @@ class StatusSummary:
 
     counts: dict[State, int]
     last_contact: datetime | None
+    connection: ConnectionView | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +234,8 @@ class ExportProgress:
     picked_up: bool
     finished: bool
     last_contact: datetime | None = None
+    connection: ConnectionView | None = None
+    """QuickBooks' connection while the export is unfinished (trouble holds it, never fails it)."""
 
     @property
     def done(self) -> int:

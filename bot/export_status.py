@@ -7,12 +7,15 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import queries
+from bot.connection_words import ConnectionView
 from bot.domain import ExportProgress, FailedCode, State
 from bot.errors import NotFound
 from bot.models import CostCode, ExportBatch
 
 
-async def load_progress(session: AsyncSession, batch_id: int) -> ExportProgress:
+async def load_progress(
+    session: AsyncSession, batch_id: int, *, connection: ConnectionView | None = None
+) -> ExportProgress:
     batch = await session.get(ExportBatch, batch_id)
     if batch is None:
         raise NotFound("That export no longer exists.")
@@ -37,6 +40,7 @@ async def load_progress(session: AsyncSession, batch_id: int) -> ExportProgress:
         picked_up=batch.picked_up_at is not None,
         finished=batch.state == "done",
         last_contact=await queries.last_web_connector_contact(session),
+        connection=connection,
     )
 
 

@@ -118,6 +118,8 @@ class ExportBatch(SQLModel, table=True):
     picked_up_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     stale_notified: bool = Field(default=False)
+    silence_notified: bool = Field(default=False)
+    """The Web Connector's long silence was said once in this export's channel."""
     final_posted: bool = Field(default=False)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
@@ -137,6 +139,8 @@ class QbwcJob(SQLModel, table=True):
     thread_ts: str | None = Field(default=None, max_length=32)
     result: str | None = Field(default=None, sa_type=Text)
     reported: bool = Field(default=False)
+    rebind_file: str | None = Field(default=None, sa_type=Text)
+    """JSON company file: an operator confirmed taking the chart from this file (a re-bind)."""
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 
@@ -149,6 +153,8 @@ class QbwcTicket(SQLModel, table=True):
     ticket: str = Field(primary_key=True, max_length=64)
     state: str = Field(default="open", max_length=16, index=True)
     company_file: str | None = Field(default=None, sa_type=Text)
+    company_name: str | None = Field(default=None, sa_type=Text)
+    """From strHCPResponse's CompanyQuery: with the path, the open file's identity."""
     qbxml_version: str | None = Field(default=None, max_length=8)
     in_flight: str | None = Field(default=None, sa_type=Text)
     """JSON: what the last sendRequestXML asked of QuickBooks, until its answer is applied."""
@@ -158,6 +164,29 @@ class QbwcTicket(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = _ts()
     last_seen_at: datetime = _ts(index=True)
+
+
+class QbConnection(SQLModel, table=True):
+    """The company's connection to QuickBooks, apart from any cost code (bot.connection writes it).
+
+    Also remembers the company file the chart of accounts came from (`bound_*`) and the one the
+    Web Connector last had open (`open_*`).
+    """
+
+    __tablename__ = "qb_connection"
+
+    id: str = Field(primary_key=True, max_length=32)
+    state: str = Field(default="ok", max_length=32)
+    message: str | None = Field(default=None, sa_type=Text)
+    """What is wrong, in plain words (the fix comes with the state)."""
+    hresult: str | None = Field(default=None, max_length=32)
+    since: datetime = _ts()
+    bound_file: str | None = Field(default=None, sa_type=Text)
+    bound_company: str | None = Field(default=None, sa_type=Text)
+    open_file: str | None = Field(default=None, sa_type=Text)
+    open_company: str | None = Field(default=None, sa_type=Text)
+    version: int = Field(default=1)
+    updated_at: datetime = _ts()
 
 
 class PostedMessage(SQLModel, table=True):

@@ -19,7 +19,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import __version__, db
+from bot import __version__, connection, db, qbwc_guard
 from bot.accounts import apply_chart
 from bot.models import QbwcTicket
 from bot.qbwc_work import (
@@ -32,6 +32,8 @@ from bot.qbwc_work import (
     settle_batches,
 )
 from bot.services import Services
+from qbd.companyfile import company_name
+from qbd.hresults import is_our_fault
 from qbd.qbxml.build import build_message
 from qbd.qbxml.parse import (
     QbXmlError,
@@ -136,6 +138,7 @@ class QbwcBackend:
         major: int,
         minor: int,
     ) -> str:
+        message = ""
         async with db.session_scope(self.services.sessions) as session:
             found = await self._open(session, ticket)
             if found is None:
@@ -145,15 +148,22 @@ class QbwcBackend:
             if found.qbxml_version is None:
                 found.qbxml_version = _version(hcp_response, major, minor)
                 found.company_file = company_file or None
-            work = await claim_next(session, found.ticket)
+                found.company_name = company_name(hcp_response)
+            permit = await qbwc_guard.permit(session, found, now=self.services.clock())
+            work = await claim_next(
+                session, found.ticket, codes=permit.codes, accept_job=permit.accepts
+            )
             if work is None:
-                found.in_flight, found.last_error = None, "There is nothing left to send."
-                return ""
-            in_flight, requests = work
-            found.in_flight = json.dumps(in_flight)
-            found.requests_sent += 1
-            message = build_message(requests, version=found.qbxml_version)
-            touched = await settle_batches(session) if in_flight["kind"] != "accounts" else []
+                found.in_flight = None
+                found.last_error = permit.hold or "There is nothing left to send."
+                # On hold, the export's thread says which file is open and which is expected.
+                touched = await settle_batches(session) if permit.hold else []
+            else:
+                in_flight, requests = work
+                found.in_flight = json.dumps(in_flight)
+                found.requests_sent += 1
+                message = build_message(requests, version=found.qbxml_version)
+                touched = await settle_batches(session) if in_flight["kind"] != "accounts" else []
         await self._notify(touched)  # "Exporting…" as soon as the Web Connector picks it up
         return message
 
@@ -165,7 +175,7 @@ class QbwcBackend:
             in_flight = json.loads(found.in_flight) if found.in_flight else None
             found.in_flight = None
             stop = None
-            if in_flight is not None:
+            if in_flight is not None or hresult:
                 stop = await self._apply(session, found, in_flight, response, hresult, message)
             touched = await settle_batches(session)
             percent = stop if stop is not None else await self._percent(session, found)
@@ -176,12 +186,20 @@ class QbwcBackend:
         self,
         session: AsyncSession,
         ticket: QbwcTicket,
-        in_flight: dict[str, Any],
+        in_flight: dict[str, Any] | None,
         response: str,
         hresult: str,
         message: str,
     ) -> int | None:
         """Apply one answer; a negative number means the session must stop with last_error."""
+        now = self.services.clock()
+        if hresult and not is_our_fault(hresult):  # connection trouble: the work waits
+            ticket.last_error = await qbwc_guard.on_trouble(
+                session, ticket, in_flight, hresult, message, now=now, where="receiveResponseXML"
+            )
+            return -1
+        if in_flight is None:
+            return None
         if hresult:
             reason = (
                 f"QuickBooks could not process the request ({hresult}: {message.strip()}); "
@@ -194,7 +212,7 @@ class QbwcBackend:
             return -1
         try:
             if in_flight["kind"] == "accounts":
-                ticket.processed += await self._apply_accounts(session, in_flight, response)
+                ticket.processed += await self._apply_accounts(session, ticket, in_flight, response)
             else:
                 results = await _off_loop(parse_responses, response)
                 ticket.processed += await apply_code_results(session, in_flight, results)
@@ -203,10 +221,11 @@ class QbwcBackend:
             await requeue_in_flight(session, in_flight)
             ticket.last_error = f"The answer from QuickBooks could not be read: {exc}"
             return -1
+        await connection.clear(session, now=now)  # a good update ends any connection trouble
         return None
 
     async def _apply_accounts(
-        self, session: AsyncSession, in_flight: dict[str, Any], response: str
+        self, session: AsyncSession, ticket: QbwcTicket, in_flight: dict[str, Any], response: str
     ) -> int:
         accounts: list[AccountInfo] = []
         result = await _off_loop(parse_account_query_stream, response, accounts.append)
@@ -219,6 +238,7 @@ class QbwcBackend:
             )
             return 1
         counts = await apply_chart(session, accounts, now=self.services.clock())
+        await qbwc_guard.after_chart(session, ticket, now=self.services.clock())
         await finish_job(session, in_flight["job"], state="done", result=asdict(counts))
         return 1
 
@@ -236,12 +256,25 @@ class QbwcBackend:
                 log.exception("export progress listener failed for batches %s", batch_ids)
 
     async def connection_error(self, ticket: str, hresult: str, message: str) -> str:
-        log.error("Web Connector could not reach QuickBooks: %s %s", hresult, message)
+        touched: list[int] = []
         async with db.session_scope(self.services.sessions) as session:
             found = await session.get(QbwcTicket, ticket)
             if found is not None and found.state == "open":
-                found.last_error = f"could not reach QuickBooks ({hresult}): {message.strip()}"
+                # What was in flight may have run: _abandon has it looked up before re-adding.
+                found.last_error = await qbwc_guard.on_trouble(
+                    session,
+                    found,
+                    None,
+                    hresult,
+                    message,
+                    now=self.services.clock(),
+                    where="connectionError",
+                )
                 await self._abandon(session, found, "closed")
+                touched = await settle_batches(session)
+            else:
+                log.error("Web Connector could not reach QuickBooks: %s %s", hresult, message)
+        await self._notify(touched)  # the export's thread says what is wrong
         return "done"
 
     async def get_last_error(self, ticket: str) -> str:

@@ -8,7 +8,7 @@ whether the item exists before adding it again, so no item is ever created twice
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -16,7 +16,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import db, statemachine
+from bot import db, preflight, statemachine
 from bot.accounts import ACCOUNTS_SYNC
 from bot.domain import State, Surface
 from bot.errors import ConflictError
@@ -47,13 +47,21 @@ async def pending_work(session: AsyncSession) -> int:
 
 
 async def claim_next(
-    session: AsyncSession, ticket: str
+    session: AsyncSession,
+    ticket: str,
+    *,
+    codes: bool = True,
+    accept_job: Callable[[QbwcJob], bool] | None = None,
 ) -> tuple[dict[str, Any], list[Request]] | None:
-    """The next piece of work for this ticket: (in-flight record, qbXML requests), or None."""
-    job = await _claim_job(session, ticket)
+    """The next piece of work for this ticket: (in-flight record, qbXML requests), or None.
+
+    `codes` False sends no item request at all (another company file is open); `accept_job`
+    says which account syncs may run against the open file.
+    """
+    job = await _claim_job(session, ticket, accept_job)
     if job is not None:
         return {"kind": "accounts", "job": job.id}, [AccountQuery(request_id=f"accounts-{job.id}")]
-    for lookup in (True, False):
+    for lookup in (True, False) if codes else ():
         claimed = await _claim_codes(session, lookup=lookup)
         if claimed:
             kind = "lookup" if lookup else "add"
@@ -62,22 +70,33 @@ async def claim_next(
     return None
 
 
-async def _claim_job(session: AsyncSession, ticket: str) -> QbwcJob | None:
+async def _claim_job(
+    session: AsyncSession, ticket: str, accept: Callable[[QbwcJob], bool] | None
+) -> QbwcJob | None:
     statement = (
         select(QbwcJob)
         .where(col(QbwcJob.state) == "pending", col(QbwcJob.kind) == ACCOUNTS_SYNC)
         .order_by(col(QbwcJob.id))
-        .limit(1)
+        .limit(10)
     )
     if not db.is_sqlite_session(session):
         statement = statement.with_for_update(skip_locked=True)
-    job = (await session.exec(statement)).first()
+    found = (await session.exec(statement)).all()
+    job = next((j for j in found if accept is None or accept(j)), None)
     if job is not None:
         job.state, job.ticket, job.updated_at = "sending", ticket, utcnow()
     return job
 
 
 async def _claim_codes(session: AsyncSession, *, lookup: bool) -> list[Sent]:
+    """Up to BATCH_SIZE codes to send; a batch that was all held back makes room for the next."""
+    while True:
+        ids, sent = await _claim_batch(session, lookup=lookup)
+        if sent or not ids:
+            return sent
+
+
+async def _claim_batch(session: AsyncSession, *, lookup: bool) -> tuple[list[int], list[Sent]]:
     statement = (
         select(CostCode.id)
         .where(col(CostCode.state) == State.QUEUED.value, col(CostCode.needs_lookup) == lookup)
@@ -88,7 +107,7 @@ async def _claim_codes(session: AsyncSession, *, lookup: bool) -> list[Sent]:
         statement = statement.with_for_update(skip_locked=True)
     ids = [code_id for code_id in (await session.exec(statement)).all() if code_id is not None]
     if not ids:
-        return []
+        return [], []
     moved = await statemachine.transition_many(
         session,
         ids=ids,
@@ -100,11 +119,12 @@ async def _claim_codes(session: AsyncSession, *, lookup: bool) -> list[Sent]:
         detail="asked QuickBooks whether the item exists" if lookup else "sent to QuickBooks",
     )
     await _mark_batches_running(session, [code_id for code_id, _ in moved])
-    return await _sent_for(session, [code_id for code_id, _ in moved])
+    return ids, await _sent_for(session, [code_id for code_id, _ in moved])
 
 
 async def _sent_for(session: AsyncSession, ids: Sequence[int]) -> list[Sent]:
-    """Describe each claimed code as sent; a code whose account vanished fails here instead."""
+    """Describe each claimed code as sent; one that may not go (an account inactive or gone in the
+    last chart read, a rule broken) is held back here with the reason, never sent."""
     codes = (await session.exec(select(CostCode).where(col(CostCode.id).in_(ids)))).all()
     account_ids = {c.income_account_id for c in codes} | {c.expense_account_id for c in codes}
     accounts = {
@@ -117,8 +137,9 @@ async def _sent_for(session: AsyncSession, ids: Sequence[int]) -> list[Sent]:
     for code in sorted(codes, key=lambda c: c.id or 0):
         income = accounts.get(code.income_account_id)
         expense = accounts.get(code.expense_account_id)
-        if income is None or not income.active or (code.expense_account_id and not expense):
-            await _apply(session, code, Verdict("failed", reason=_gone(income)))
+        held = preflight.hold_reason(code, income, expense)
+        if held is not None or income is None:
+            await _apply(session, code, Verdict("failed", reason=held))
             continue
         sent.append(
             Sent(
@@ -132,11 +153,6 @@ async def _sent_for(session: AsyncSession, ids: Sequence[int]) -> list[Sent]:
             )
         )
     return sent
-
-
-def _gone(income: GLAccount | None) -> str:
-    name = income.full_name if income else "picked"
-    return f"the GL account {name} is no longer active in QuickBooks — pick another"
 
 
 def _request(kind: str, sent: Sent) -> Request:

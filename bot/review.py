@@ -17,10 +17,25 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from blocks.accounts import sync_requested_message, sync_waiting_message
+from blocks.accounts import (
+    rebind_confirm_message,
+    rebind_requested_message,
+    sync_requested_message,
+    sync_waiting_message,
+)
 from blocks.costcodes import list_message
 from blocks.export import already_exporting_message, held_message
-from bot import accounts, db, export, listing, queries, refresh, reject, statemachine
+from bot import (
+    accounts,
+    connection_view,
+    db,
+    export,
+    listing,
+    refresh,
+    reject,
+    statemachine,
+)
+from bot import rebind as rebinding
 from bot.account_index import AccountIndex
 from bot.accounts import Purpose
 from bot.domain import (
@@ -39,6 +54,7 @@ from bot.reads import ReadSessions
 from bot.refresh import Refresher
 from bot.services import Services
 from bot.slack_export import ExportReporter
+from qbd.companyfile import CompanyFile
 
 log = logging.getLogger(__name__)
 
@@ -223,20 +239,34 @@ class Review:
                 await self._refreshed(_id(row))
             self.refresher.kick()
 
-    async def accounts_sync(self, caller: Caller) -> None:
-        """Queue a GL account refresh; the reply in the channel gets a thread reply when done."""
+    async def accounts_sync(self, caller: Caller, rebind: CompanyFile | None = None) -> None:
+        """Queue a GL account refresh; the reply in the channel gets a thread reply when done.
+
+        From another company file than the chart's, it asks first; `rebind` is the confirmed file.
+        """
         await self.permissions.require(caller.user_id)
         if caller.channel_id is None:
             raise CannotPost("Use /costcodes accounts sync in a channel.")
         async with self._session() as session:
-            job, created = await accounts.queue_sync(session, requested_by=caller.user_id)
-            waiting_for = job.requested_by
-        if not created:
+            request = await rebinding.request_sync(
+                session, requested_by=caller.user_id, confirmed=rebind
+            )
+            job, ask = request.job, request.confirm
+            waiting_for = job.requested_by if job else ""
+        if ask is not None:
+            message = rebind_confirm_message(ask.bound, ask.opened)
+            await self._ephemeral(caller, caller.channel_id, message)
+            return
+        assert job is not None
+        if not request.created:
             await self._ephemeral(caller, caller.channel_id, sync_waiting_message(waiting_for))
             return
-        posted = await self.client.chat_postMessage(
-            channel=caller.channel_id, **sync_requested_message(caller.user_id)
+        requested = (
+            rebind_requested_message(caller.user_id, rebind)
+            if rebind
+            else sync_requested_message(caller.user_id)
         )
+        posted = await self.client.chat_postMessage(channel=caller.channel_id, **requested)
         async with self._session() as session:
             stored = await session.get(QbwcJob, job.id)
             if stored is not None:
@@ -268,7 +298,9 @@ class Review:
 
     async def status(self) -> StatusSummary:
         async with self.services.sessions() as session:
-            return await queries.status_summary(session)
+            return await connection_view.status_summary(
+                session, now=self.services.clock(), settings=self.services.settings
+            )
 
     def _session(self) -> AbstractAsyncContextManager[AsyncSession]:
         return db.session_scope(self.services.sessions)

@@ -11,8 +11,9 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 
-from bot import __version__, db, digests, home, queries, slack_app
+from bot import __version__, connection_view, db, digests, home, queries, slack_app
 from bot import sandbox as sandbox_mode
+from bot.connection_words import full_text
 from bot.qbwc import QbwcBackend
 from bot.scheduler import build_scheduler, every
 from bot.services import Services
@@ -38,6 +39,15 @@ async def healthz(request: web.Request) -> web.Response:
         async with services.sessions() as session:
             contact = await queries.last_web_connector_contact(session)
         body["last_web_connector_contact"] = contact.isoformat() if contact else None
+        async with services.sessions() as session:
+            view = await connection_view.current(
+                session, now=services.clock(), settings=services.settings
+            )
+        body["quickbooks"] = {
+            "state": view.state.value,
+            "message": full_text(view),
+            "since": view.since.isoformat() if view.since else None,
+        }
     except Exception as exc:  # the health check reports any failure instead of raising it
         log.warning("health check: database unreachable: %s", exc)
         body["database"] = f"error: {type(exc).__name__}"

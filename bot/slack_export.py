@@ -21,9 +21,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from blocks.accounts import sync_done_message
-from blocks.export import final_message, stale_message, status_message
-from bot import db, listing, refresh
-from bot.domain import ListFilter
+from blocks.export import final_message, silence_message, stale_message, status_message
+from bot import connection_view, db, listing, queries, refresh
+from bot.domain import ExportProgress, ListFilter
 from bot.export_status import load_progress
 from bot.models import ExportBatch, PostedMessage, QbwcJob
 from bot.refresh import Refresher
@@ -50,12 +50,20 @@ class ExportReporter:
 
     async def _render_status(self, session: AsyncSession, row: PostedMessage) -> dict[str, Any]:
         assert row.export_batch_id is not None
-        return status_message(await load_progress(session, row.export_batch_id))
+        return status_message(await self._progress(session, row.export_batch_id))
+
+    async def _progress(self, session: AsyncSession, batch_id: int) -> ExportProgress:
+        """Where the export stands, with QuickBooks' connection (trouble holds it on screen)."""
+        services = self.services
+        view = await connection_view.current(
+            session, now=services.clock(), settings=services.settings
+        )
+        return await load_progress(session, batch_id, connection=view)
 
     async def post_status(self, batch_id: int, channel: str, thread_ts: str) -> None:
         """The one threaded reply that follows an export; edited in place from now on."""
         async with self.services.sessions() as session:
-            progress = await load_progress(session, batch_id)
+            progress = await self._progress(session, batch_id)
         posted = await self.client.chat_postMessage(
             channel=channel, thread_ts=thread_ts, **status_message(progress)
         )
@@ -106,6 +114,7 @@ class ExportReporter:
     async def tick(self) -> None:
         """Every minute: stale notices, and anything a crash left unposted (state is in the DB)."""
         await self.check_stale()
+        await self.check_silence()
         statement = select(ExportBatch.id).where(
             col(ExportBatch.state) == "done",
             col(ExportBatch.final_posted).is_(False),
@@ -130,11 +139,42 @@ class ExportReporter:
         )
         async with self.services.sessions() as session:
             waiting = [(b.id or 0, b.channel, b.list_ts) for b in (await session.exec(statement))]
-        for batch_id, channel, thread in waiting:
+        await self._say_once(waiting, "stale_notified", stale_message(minutes))
+
+    async def check_silence(self) -> None:
+        """Once per export: say so in its channel when the Web Connector has gone silent."""
+        hours = self.services.settings.qbwc_silence_hours_exporting
+        now = self.services.clock()
+        async with self.services.sessions() as session:
+            contact = await queries.last_web_connector_contact(session)
+            if contact is not None and now - contact <= timedelta(hours=hours):
+                return
+            statement = select(ExportBatch).where(
+                col(ExportBatch.state).in_(("queued", "running")),
+                col(ExportBatch.silence_notified).is_(False),
+                col(ExportBatch.channel).is_not(None),
+            )
+            silent = [
+                (b.id or 0, b.channel, b.list_ts)
+                for b in (await session.exec(statement))
+                # An export younger than the limit waits on the stale notice instead.
+                if now - b.created_at > timedelta(hours=hours)
+            ]
+        message = silence_message(hours, contact)
+        await self._say_once(silent, "silence_notified", message, broadcast=True)
+
+    async def _say_once(
+        self,
+        batches: list[tuple[int, str | None, str | None]],
+        flag: str,
+        message: dict[str, Any],
+        broadcast: bool = False,
+    ) -> None:
+        for batch_id, channel, thread in batches:
             async with db.session_scope(self.services.sessions) as session:
-                claimed = await _claim(session, ExportBatch, batch_id, "stale_notified")
+                claimed = await _claim(session, ExportBatch, batch_id, flag)
             if claimed and channel and thread:
-                await self._reply(channel, thread, stale_message(minutes))
+                await self._reply(channel, thread, message, broadcast=broadcast)
 
     async def report_syncs(self) -> None:
         """Reply in the thread of each finished GL account refresh asked for in Slack."""

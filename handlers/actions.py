@@ -56,6 +56,11 @@ async def review_list(ack: AsyncAck, body: Body, review: Review, caller: Caller)
     await review.post_list(caller, inputs.review_target(body))
 
 
+async def rebind_accounts(ack: AsyncAck, body: Body, review: Review, caller: Caller) -> None:
+    await ack()
+    await review.accounts_sync(caller, rebind=inputs.rebind_target(body))
+
+
 LISTENERS: dict[ActionId, Callable[..., Awaitable[None]]] = {
     ActionId.PICK_INCOME: pick_account,
     ActionId.PICK_EXPENSE: pick_account,
@@ -67,6 +72,7 @@ LISTENERS: dict[ActionId, Callable[..., Awaitable[None]]] = {
     ActionId.UNDO_REJECT: undo_reject,
     ActionId.RETRY_FAILED: retry_failed,
     ActionId.REVIEW: review_list,
+    ActionId.REBIND_ACCOUNTS: rebind_accounts,
 }
 
 

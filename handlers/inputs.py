@@ -21,6 +21,7 @@ from bot.domain import ListAt, ListFilter
 from bot.errors import CostCodeError
 from bot.review import AccountPick
 from bot.slack_import import ImportSubmission, SlackFile
+from qbd.companyfile import CompanyFile
 
 Payload = Mapping[str, Any]
 T = TypeVar("T")
@@ -238,6 +239,12 @@ def undo_click(body: Payload) -> UndoClick:
 def review_target(body: Payload) -> ListFilter:
     """The list a digest's Review button asks for."""
     return ListRef.decode(str(_action(body)["value"])).list_filter
+
+
+@_reading
+def rebind_target(body: Payload) -> CompanyFile:
+    """The company file a confirmed "Sync from the open file" button names."""
+    return CompanyFile.decode(str(_action(body)["value"]))
 
 
 @_reading

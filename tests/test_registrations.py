@@ -6,6 +6,7 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+from blocks.accounts import rebind_confirm_message
 from blocks.costcodes import list_message
 from blocks.digest import digest_message
 from blocks.home import home_view
@@ -14,6 +15,7 @@ from bot.digest_view import DigestView
 from bot.domain import CodeView, ListFilter, ListPage, RejectBanner, State
 from bot.home_view import HomeSummary
 from handlers import actions, options
+from qbd.companyfile import CompanyFile
 from tests.handlers.conftest import fake_slack, make_driver, slack  # noqa: F401  (fixtures)
 from tests.handlers.slack_driver import CHANNEL, SlackDriver
 from tests.test_manifest import manifest_command_names
@@ -44,6 +46,7 @@ def rendered_action_ids() -> set[str]:
         list_message(_page(ListFilter.READY, State.READY, banner=RejectBanner(3, "U1", "tok"))),
         list_message(_page(ListFilter.FAILED, State.FAILED)),
         digest_message(DigestView(3, 1, 1, None, None, None, contact_stale=True)),
+        rebind_confirm_message(CompanyFile("C:\\a.qbw", "A"), CompanyFile("C:\\b.qbw", "B")),
     ]
     found: set[str] = set()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 
 from lxml import etree
 
@@ -19,14 +20,61 @@ from qbd.simulator.schema import (
 )
 from qbd.xmlsafe import XmlRefused, parse_document
 
+COMPANY_FILE = r"C:\Users\Public\Documents\Intuit\QuickBooks\Northwind.qbw"
+COMPANY_NAME = "Northwind Builders"
+
+Fault = Literal["closed", "dialog", "rights", "unattended", "denied", "permission", "mode"]
+
+FAULTS: dict[Fault, tuple[str, str]] = {
+    "closed": ("0x80040408", "Could not start QuickBooks."),
+    "dialog": (
+        "0x80040414",
+        "A modal dialog box is showing in the QuickBooks user interface. Your application "
+        "cannot access QuickBooks until the user dismisses the dialog box.",
+    ),
+    "rights": (
+        "0x80040418",
+        "This application has not accessed this QuickBooks company data file before. Only the "
+        "QuickBooks administrator can grant an application permission to access a QuickBooks "
+        "company data file for the first time.",
+    ),
+    "unattended": (
+        "0x8004041D",
+        "This application is not allowed to log into this QuickBooks company data file "
+        "automatically. The QuickBooks administrator can grant permission for an automatic "
+        "login through the Integrated Application preferences.",
+    ),
+    "denied": ("0x80040420", "The QuickBooks user has denied access."),
+    "permission": (
+        "0x80040430",
+        "The current QuickBooks user does not have the permission to perform this request.",
+    ),
+    "mode": (
+        "0x80040422",
+        "This application requires Single User file access mode and there is already another "
+        "application sharing data with this QuickBooks company data file.",
+    ),
+}
+"""What QuickBooks answers (hresult, text) while something around it is wrong."""
+
 
 class QuickBooksSimulator:
     """Accounts and items of one company file; `handle` answers a qbXML message like QuickBooks.
 
-    Every name lives in one namespace across item types, inactive items included.
+    Every name lives in one namespace across item types, inactive items included. `fault` stays
+    set until a test clears it, as a closed QuickBooks stays closed until someone opens it.
     """
 
-    def __init__(self, *, max_version: str = "13.0") -> None:
+    def __init__(
+        self,
+        *,
+        max_version: str = "13.0",
+        company_file: str = COMPANY_FILE,
+        company_name: str = COMPANY_NAME,
+    ) -> None:
+        self.company_file = company_file
+        self.company_name = company_name
+        self.fault: Fault | None = None
         self.accounts: list[SimAccount] = []
         self._items: list[SimItem] = []
         self._failures: dict[str, tuple[int, str]] = {}
@@ -79,6 +127,10 @@ class QuickBooksSimulator:
     def find_items(self, name: str) -> list[SimItem]:
         key = name.casefold()
         return [item for item in self._items if item.name.casefold() == key]
+
+    def begin_session(self) -> tuple[str, str] | None:
+        """(hresult, message) when the Web Connector cannot work with QuickBooks now, else None."""
+        return FAULTS[self.fault] if self.fault is not None else None
 
     def handle(self, request_xml: str) -> str:
         """Answer one message, or raise `QbXmlParseError` having executed none of it."""

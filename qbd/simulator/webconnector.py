@@ -8,7 +8,7 @@ from typing import Literal
 
 import aiohttp
 
-from qbd.simulator.quickbooks import QuickBooksSimulator
+from qbd.simulator.quickbooks import COMPANY_NAME, QuickBooksSimulator
 from qbd.simulator.schema import QbXmlParseError
 from qbd.simulator.soapclient import SoapFaultAnswer, envelope, read_result
 from qbd.soap import QBWC_NS
@@ -82,6 +82,7 @@ Stop = Literal[
     "lost",
     "killed",
     "round_trips",
+    "connection_error",
 ]
 
 _AUTH_STOPS: dict[str, Stop] = {"none": "none", "nvu": "nvu", "busy": "busy"}
@@ -114,6 +115,12 @@ class WebConnectorSimulator:
     With `lose_next_response`, QuickBooks executes the request but receiveResponseXML is never
     sent: `lose_mode="connection_error"` reports it with connectionError, `"silent"` just stops.
     Neither calls closeConnection, so the server must let the ticket expire.
+
+    While QuickBooks has a `fault`, the update reports it the way QBWC does: with
+    `fault_via="connection_error"` (QBWC could not begin a session) connectionError then
+    closeConnection; with `"hresult"` (QuickBooks fell over once the update had begun) the
+    request's receiveResponseXML carries the hresult. The company file and strHCPResponse come
+    from the QuickBooks simulator (swap `quickbooks` to open another company file) unless given.
     """
 
     def __init__(
@@ -124,26 +131,39 @@ class WebConnectorSimulator:
         username: str,
         password: str,
         session: aiohttp.ClientSession | None = None,
-        company_file: str = r"C:\Users\Public\Documents\Intuit\QuickBooks\Northwind.qbw",
+        company_file: str | None = None,
         version: tuple[int, int] = (13, 0),
-        hcp_response: str = HCP_RESPONSE,
+        hcp_response: str | None = None,
         noop_delay: float = 0.0,
         max_round_trips: int = 1000,
         lose_mode: Literal["connection_error", "silent"] = "connection_error",
+        fault_via: Literal["connection_error", "hresult"] = "connection_error",
     ) -> None:
         self.url = url
         self.quickbooks = quickbooks
         self.username = username
         self.password = password
-        self.company_file = company_file
+        self._company_file = company_file
         self.version = version
-        self.hcp_response = hcp_response
+        self._hcp_response = hcp_response
+        self.fault_via = fault_via
         self.noop_delay = noop_delay
         self.max_round_trips = max_round_trips
         self.lose_mode = lose_mode
         self.lose_next_response = False
         self.stop_after_send = False
         self._session = session
+
+    @property
+    def company_file(self) -> str:
+        """strCompanyFileName: the file open in QuickBooks."""
+        return self._company_file or self.quickbooks.company_file
+
+    @property
+    def hcp_response(self) -> str:
+        if self._hcp_response is not None:
+            return self._hcp_response
+        return HCP_RESPONSE.replace(COMPANY_NAME, self.quickbooks.company_name)
 
     async def run_update(self) -> UpdateReport:
         report = UpdateReport()
@@ -189,6 +209,12 @@ class WebConnectorSimulator:
         self, session: aiohttp.ClientSession, report: UpdateReport, ticket: str
     ) -> None:
         company = report.authenticate[1] or self.company_file
+        fault = self.quickbooks.begin_session()
+        if fault is not None and self.fault_via == "connection_error":
+            answer = await self._call(session, "connectionError", ticket, *fault)
+            report.connection_error_answer = str(answer)
+            report.stopped = "connection_error"
+            return
         while report.round_trips < self.max_round_trips:
             hcp = self.hcp_response if report.round_trips == 0 else ""
             major, minor = self.version
@@ -243,6 +269,9 @@ class WebConnectorSimulator:
         return True
 
     def _run_in_quickbooks(self, request: str) -> tuple[str, str, str]:
+        fault = self.quickbooks.begin_session()
+        if fault is not None:
+            return "", *fault
         try:
             return self.quickbooks.handle(request), "", ""
         except QbXmlParseError as exc:

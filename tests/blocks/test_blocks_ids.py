@@ -31,6 +31,7 @@ def test_action_ids_are_stable() -> None:
         "UNDO_REJECT": "undo-reject",
         "RETRY_FAILED": "retry-failed",
         "REVIEW": "review-list",
+        "REBIND_ACCOUNTS": "accounts-rebind",
     }
     assert COMMAND == "/costcodes"
     assert NONE_VALUE == "none"

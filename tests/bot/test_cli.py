@@ -25,8 +25,9 @@ async def test_status_counts_every_state(services: Services) -> None:
     assert await run(["status"], settings=services.settings, out=out, err=io.StringIO()) == 0
     lines = out.getvalue().splitlines()
     assert lines[0].split() == ["Ready", "to", "Export", "143"]
-    assert lines[-1] == "Web Connector last contact: never"
-    assert [line.split()[0] for line in lines[:-1]] == [
+    assert lines[-2] == "Web Connector last contact: never"
+    assert lines[-1].startswith("QuickBooks: waiting for the Web Connector — The QuickBooks Web")
+    assert [line.split()[0] for line in lines[:-2]] == [
         "Ready",
         "Queued",
         "Exporting",
@@ -35,7 +36,7 @@ async def test_status_counts_every_state(services: Services) -> None:
         "Rejected",
         "Total",
     ]
-    assert lines[-2].split() == ["Total", "143"]
+    assert lines[-3].split() == ["Total", "143"]
 
 
 def test_progress_bar_draws_only_on_a_terminal() -> None:

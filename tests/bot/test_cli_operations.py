@@ -82,4 +82,4 @@ async def test_assign_refuses_unknown_accounts_and_patterns(services: Services) 
 
 async def test_status_shows_the_web_connector_contact(services: Services) -> None:
     code, out, _ = await cli(services, "status")
-    assert code == 0 and out.splitlines()[-1] == "Web Connector last contact: never"
+    assert code == 0 and out.splitlines()[-2] == "Web Connector last contact: never"

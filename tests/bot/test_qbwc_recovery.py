@@ -66,13 +66,14 @@ async def test_another_process_answers_after_the_first_one_died(services: Servic
         first, second = QbwcBackend(services), QbwcBackend(services)
         ticket, company = await first.authenticate("costcodes", "test-password")
         assert company == ""
-        request = await first.send_request(ticket, HCP_RESPONSE, "C:\\co.qbw", "US", 13, 0)
+        path = env.connector.company_file
+        request = await first.send_request(ticket, HCP_RESPONSE, path, "US", 13, 0)
         answer = env.quickbooks.handle(request)
         # the first process is gone; the Web Connector's next call reaches the second one
         percent = await second.receive_response(ticket, answer, "", "")
         assert 0 < percent < 100
         while percent < 100:
-            request = await second.send_request(ticket, "", "C:\\co.qbw", "US", 13, 0)
+            request = await second.send_request(ticket, "", path, "US", 13, 0)
             percent = await second.receive_response(ticket, env.quickbooks.handle(request), "", "")
         assert "3 item(s)" not in await second.close_connection(ticket)
         codes = await env.codes()

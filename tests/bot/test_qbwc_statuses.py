@@ -91,7 +91,7 @@ async def test_parse_error_hresult_fails_the_batch_retryably(services: Services)
         await _prepared(env, "03-300", "03-400")
         backend = QbwcBackend(services)
         ticket, _ = await backend.authenticate("costcodes", "test-password")
-        await backend.send_request(ticket, HCP_RESPONSE, "", "US", 13, 0)
+        await backend.send_request(ticket, HCP_RESPONSE, env.connector.company_file, "US", 13, 0)
         message = "QuickBooks found an error when parsing the provided XML text stream."
         assert await backend.receive_response(ticket, "", "0x80040400", message) == -1
         last_error = await backend.get_last_error(ticket)

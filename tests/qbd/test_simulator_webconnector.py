@@ -204,3 +204,45 @@ async def test_round_trips_are_bounded(
     report = await wc.run_update()
 
     assert (report.stopped, report.round_trips, report.close_message) == ("round_trips", 3, "OK")
+
+
+async def test_a_closed_quickbooks_is_reported_with_connection_error(
+    wc: WebConnectorSimulator, qb: QuickBooksSimulator, backend: ScriptedBackend
+) -> None:
+    backend.requests = [add_request(qb, "03-300")]
+    qb.fault = "closed"
+    report = await wc.run_update()
+    assert backend.operations == [
+        "serverVersion", "clientVersion", "authenticate", "connectionError", "closeConnection",
+    ]  # fmt: skip
+    assert backend.calls[3] == (
+        "connectionError",
+        ("ticket-1", "0x80040408", "Could not start QuickBooks."),
+    )
+    assert report.stopped == "connection_error" and qb.items == []
+
+
+async def test_a_fault_can_arrive_as_the_hresult_of_a_request(
+    wc: WebConnectorSimulator, qb: QuickBooksSimulator, backend: ScriptedBackend
+) -> None:
+    backend.requests = [add_request(qb, "03-300")]
+    backend.percent_script = [-1]
+    backend.last_error = "A dialog is open in QuickBooks."
+    wc.fault_via = "hresult"
+    qb.fault = "dialog"
+    report = await wc.run_update()
+    (response, hresult, _message) = backend.responses[0]
+    assert (response, hresult) == ("", "0x80040414")
+    assert report.stopped == "error" and report.last_error == "A dialog is open in QuickBooks."
+    assert qb.items == [] and qb.messages == []
+
+
+async def test_the_company_file_and_its_name_come_from_quickbooks(
+    wc: WebConnectorSimulator, backend: ScriptedBackend
+) -> None:
+    other = QuickBooksSimulator(company_file=r"C:\Other.qbw", company_name="Other Co")
+    wc.quickbooks = other
+    await wc.run_update()
+    (first,) = (args for name, args in backend.calls if name == "sendRequestXML")
+    assert first[2] == r"C:\Other.qbw"
+    assert "<CompanyName>Other Co</CompanyName>" in str(first[1])

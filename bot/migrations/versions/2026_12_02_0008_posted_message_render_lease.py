@@ -5,7 +5,7 @@ One renderer at a time per posted message: `mark` counts the changes that asked 
 `shown` which codes it shows (a pick re-renders only the copies that show that code).
 
 Revision ID: 0008
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-02 16:50:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import bot.models
 
 revision: str = "0008"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
