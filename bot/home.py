@@ -19,9 +19,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.home import home_view, post_list_modal
-from bot import digest_queries, queries
+from bot import connection_view, digest_queries, queries
+from bot.connection_words import full_text
 from bot.domain import Caller, ListFilter
-from bot.home_view import HomeSummary
+from bot.home_view import ConnectionHealth, HomeSummary
 from bot.review import Review
 from bot.services import Services
 
@@ -104,12 +105,16 @@ class HomeTabs:
         async with self._review.reads.sessions() as session:
             counts = await queries.count_by_state(session)
             contact = await queries.last_web_connector_contact(session)
+            health = await connection_view.current(
+                session, now=now, settings=self._services.settings
+            )
             summary = HomeSummary(
                 counts=counts,
                 oldest_waiting=await digest_queries.oldest_ready_code(session),
                 last_export=await digest_queries.last_export(session),
                 last_contact=contact,
                 contact_stale=contact is None or now - contact > digest_queries.STALE_CONTACT,
+                quickbooks=ConnectionHealth(health.label, full_text(health), health.since),
             )
         return read, summary
 

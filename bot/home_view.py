@@ -39,4 +39,4 @@ class HomeSummary:
     contact_stale: bool
     """The Web Connector has not called in for too long (or never): exports would wait."""
     quickbooks: ConnectionHealth | None = None
-    """QuickBooks' connection state, once it is tracked (issue 15); None shows nothing."""
+    """QuickBooks' connection state (bot.connection_view); None shows nothing."""
