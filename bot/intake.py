@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,7 +81,12 @@ def read_file(path: Path) -> tuple[list[Row], list[RowProblem]]:
 
 def _read_bytes(path: Path) -> bytes:
     try:
-        size = path.stat().st_size
+        status = path.stat()
+        size = status.st_size
+        if stat.S_ISDIR(status.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(status.st_mode):  # a device or a pipe could be read forever
+            raise FileUnusable(f"{path} is not a regular file")
         if size > MAX_FILE_BYTES:
             raise FileUnusable(
                 f"{path} is {size // (1024 * 1024)} MB; files up to "
@@ -93,7 +99,9 @@ def _read_bytes(path: Path) -> bytes:
         raise FileUnusable(f"{path} is a folder, not a file") from None
     except PermissionError:
         raise FileUnusable(f"{path} cannot be read (permission denied)") from None
-    if b"\x00" in raw[:65536]:
+    except OSError as exc:
+        raise FileUnusable(f"{path} cannot be read ({exc.strerror or exc})") from None
+    if b"\x00" in raw:  # anywhere: text files never hold one
         raise FileUnusable(f"{path} looks like a binary file; expected CSV or JSON text")
     return raw
 
@@ -142,6 +150,10 @@ def _json_records(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise FileUnusable(f"the JSON cannot be read at line {exc.lineno}: {exc.msg}") from None
+    except RecursionError:
+        raise FileUnusable("the JSON cannot be read: it is nested too deeply") from None
+    except ValueError as exc:  # e.g. a number of more than 4,300 digits
+        raise FileUnusable(f"the JSON cannot be read: {str(exc).split(';')[0]}") from None
     if not isinstance(data, list):
         raise FileUnusable("the JSON must be a list of objects with code and description")
     for index, item in enumerate(data, start=1):
