@@ -13,9 +13,15 @@ import re
 from urllib.parse import urlencode
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack_app import events_handler
 from tests.db_state import snapshot
 from tests.fakes.signing import signed_headers
+from tests.fakes.slack_api import FakeSlack
 from tests.handlers.slack_driver import ADMIN, CHANNEL, FORM, SECRET, SlackDriver, row_block_id
 
 JSON = "application/json"
@@ -435,3 +441,33 @@ async def test_a_block_that_is_not_an_object_is_unreadable_not_unexpected(
     told = slack.ephemerals(ADMIN)
     assert len(told) == 1 and "could not read" in told[0]["text"], told
     assert await snapshot(slack.services) == before
+
+
+async def test_when_bolt_itself_fails_on_a_body_the_answer_is_a_400_with_a_reference(
+    fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The last line of defence: a body the shape check let through and Bolt could not handle."""
+    app = AsyncApp(
+        signing_secret=SECRET, client=AsyncWebClient(token="xoxb-test", base_url=fake_slack.api_url)
+    )
+
+    async def broken_middleware(next_: object) -> None:
+        raise RuntimeError("middleware failed")
+
+    async def broken_error_handler(error: Exception) -> None:
+        raise RuntimeError("and so did the error handler")
+
+    app.middleware(broken_middleware)
+    app.error(broken_error_handler)
+    web_app = web.Application()
+    web_app.router.add_post("/slack/events", events_handler(app, SECRET))
+    async with TestClient(TestServer(web_app)) as client:
+        body = block_actions([{"action_id": "export-codes"}])
+        headers = {"Content-Type": FORM, **signed_headers(SECRET, body)}
+        with caplog.at_level(logging.WARNING, logger="bot.slack_door"):
+            response = await client.post("/slack/events", data=body, headers=headers)
+        text = await response.text()
+    assert response.status == 400
+    match = re.fullmatch(r"the request could not be read \[ref ([0-9a-f]{10})\]", text)
+    assert match is not None, text
+    assert f"[ref {match.group(1)}]" in caplog.text
