@@ -145,7 +145,7 @@ async def serve(mode: str, url: str, slack_url: str, port: int) -> None:
     freeze_startup_heap()  # as `costcodes serve` does
     app = build_web_app(services)
     if mode == "bare":
-        app.router.add_post("/slack/events", events_handler(bare_app(config)))
+        app.router.add_post("/slack/events", events_handler(bare_app(config), SECRET))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()

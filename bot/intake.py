@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import logging
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,7 +82,7 @@ def read_data(raw: bytes, name: str) -> tuple[list[Row], list[RowProblem]]:
     """Parse and check a file's bytes (from disk or from Slack); `name` picks JSON by suffix."""
     if not raw or raw.isspace():
         raise FileUnusable(f"{name} is empty; expected a header row code,description")
-    if b"\x00" in raw[:65536]:
+    if b"\x00" in raw:  # anywhere: text files never hold one
         raise FileUnusable(f"{name} looks like a binary file; expected CSV or JSON text")
     text = _decode(raw)
     stripped = text.lstrip()
@@ -92,7 +93,12 @@ def read_data(raw: bytes, name: str) -> tuple[list[Row], list[RowProblem]]:
 
 def _read_bytes(path: Path) -> bytes:
     try:
-        size = path.stat().st_size
+        status = path.stat()
+        size = status.st_size
+        if stat.S_ISDIR(status.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(status.st_mode):  # a device or a pipe could be read forever
+            raise FileUnusable(f"{path} is not a regular file")
         if size > MAX_FILE_BYTES:
             raise FileUnusable(
                 f"{path} is {size // (1024 * 1024)} MB; files up to "
@@ -105,6 +111,8 @@ def _read_bytes(path: Path) -> bytes:
         raise FileUnusable(f"{path} is a folder, not a file") from None
     except PermissionError:
         raise FileUnusable(f"{path} cannot be read (permission denied)") from None
+    except OSError as exc:
+        raise FileUnusable(f"{path} cannot be read ({exc.strerror or exc})") from None
     return raw
 
 
@@ -152,6 +160,10 @@ def _json_records(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise FileUnusable(f"the JSON cannot be read at line {exc.lineno}: {exc.msg}") from None
+    except RecursionError:
+        raise FileUnusable("the JSON cannot be read: it is nested too deeply") from None
+    except ValueError as exc:  # e.g. a number of more than 4,300 digits
+        raise FileUnusable(f"the JSON cannot be read: {str(exc).split(';')[0]}") from None
     if not isinstance(data, list):
         raise FileUnusable("the JSON must be a list of objects with code and description")
     for index, item in enumerate(data, start=1):

@@ -22,6 +22,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import __version__, connection, db, qbwc_guard
 from bot.accounts import apply_chart
 from bot.models import QbwcTicket
+from bot.qbwc_match import AnswerMismatch
+from bot.qbwc_match import check as answer_check
 from bot.qbwc_work import (
     apply_code_results,
     claim_next,
@@ -36,12 +38,14 @@ from qbd.companyfile import company_name
 from qbd.hresults import is_our_fault
 from qbd.qbxml.build import build_message
 from qbd.qbxml.parse import (
+    NoAccountAnswer,
     QbXmlError,
+    answer_refs,
     parse_account_query_stream,
     parse_responses,
     supported_versions,
 )
-from qbd.qbxml.types import AccountInfo, negotiate
+from qbd.qbxml.types import AccountInfo, AnswerRef, negotiate
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +181,8 @@ class QbwcBackend:
             stop = None
             if in_flight is not None or hresult:
                 stop = await self._apply(session, found, in_flight, response, hresult, message)
+            elif response.strip() and not hresult:
+                stop = _unasked(found)
             touched = await settle_batches(session)
             percent = stop if stop is not None else await self._percent(session, found)
         await self._notify(touched)  # after the commit, so listeners read what was applied
@@ -215,11 +221,23 @@ class QbwcBackend:
                 ticket.processed += await self._apply_accounts(session, ticket, in_flight, response)
             else:
                 results = await _off_loop(parse_responses, response)
+                answer_check(in_flight, await _off_loop(answer_refs, response))
                 ticket.processed += await apply_code_results(session, in_flight, results)
         except QbXmlError as exc:
             log.error("unreadable answer from QuickBooks: %s", exc)
             await requeue_in_flight(session, in_flight)
             ticket.last_error = f"The answer from QuickBooks could not be read: {exc}"
+            return -1
+        except AnswerMismatch as exc:
+            log.error(
+                "Web Connector session %s…: refused an answer that does not match the %s "
+                "request sent (%s); nothing applied, the work stays queued",
+                ticket.ticket[:6],
+                in_flight["kind"],
+                exc.detail,
+            )
+            await requeue_in_flight(session, in_flight)
+            ticket.last_error = exc.message
             return -1
         await connection.clear(session, now=now)  # a good update ends any connection trouble
         return None
@@ -228,7 +246,15 @@ class QbwcBackend:
         self, session: AsyncSession, ticket: QbwcTicket, in_flight: dict[str, Any], response: str
     ) -> int:
         accounts: list[AccountInfo] = []
-        result = await _off_loop(parse_account_query_stream, response, accounts.append)
+        answers: list[AnswerRef] = []
+        try:
+            result = await _off_loop(
+                parse_account_query_stream, response, accounts.append, answers.append
+            )
+        except NoAccountAnswer:  # read to the end, but not the answer asked for
+            answer_check(in_flight, answers)
+            raise
+        answer_check(in_flight, answers)  # before a single account is applied
         if not result.status.ok:
             await finish_job(
                 session,
@@ -293,6 +319,14 @@ class QbwcBackend:
                 await self._abandon(session, found, "closed")
             done = found.processed
         return f"Done: {done} item(s) processed by the cost code export bot."
+
+
+def _unasked(ticket: QbwcTicket) -> int:
+    """An answer while nothing of this session is with QuickBooks: refused, nothing applied."""
+    refused = AnswerMismatch("no request of this session was waiting for an answer")
+    log.error("Web Connector session %s…: %s; nothing applied", ticket.ticket[:6], refused.detail)
+    ticket.last_error = refused.message
+    return -1
 
 
 def _version(hcp_response: str, major: int, minor: int) -> str:

@@ -21,6 +21,7 @@ from bot.accounts import ACCOUNTS_SYNC
 from bot.domain import State, Surface
 from bot.errors import ConflictError
 from bot.models import CostCode, ExportBatch, GLAccount, QbwcJob, utcnow
+from bot.qbwc_match import new_tag, request_id
 from bot.qbwc_results import Sent, Verdict, after_add, after_lookup
 from qbd.qbxml.types import (
     AccountQuery,
@@ -58,15 +59,17 @@ async def claim_next(
     `codes` False sends no item request at all (another company file is open); `accept_job`
     says which account syncs may run against the open file.
     """
+    tag = new_tag()  # every requestID of this send is unique to it (bot.qbwc_match)
     job = await _claim_job(session, ticket, accept_job)
     if job is not None:
-        return {"kind": "accounts", "job": job.id}, [AccountQuery(request_id=f"accounts-{job.id}")]
+        query = AccountQuery(request_id=request_id("accounts", job.id or 0, tag))
+        return {"kind": "accounts", "job": job.id, "tag": tag}, [query]
     for lookup in (True, False) if codes else ():
         claimed = await _claim_codes(session, lookup=lookup)
         if claimed:
             kind = "lookup" if lookup else "add"
-            requests = [_request(kind, sent) for sent in claimed]
-            return {"kind": kind, "codes": [asdict(sent) for sent in claimed]}, requests
+            requests = [_request(kind, sent, tag) for sent in claimed]
+            return {"kind": kind, "codes": [asdict(s) for s in claimed], "tag": tag}, requests
     return None
 
 
@@ -155,11 +158,11 @@ async def _sent_for(session: AsyncSession, ids: Sequence[int]) -> list[Sent]:
     return sent
 
 
-def _request(kind: str, sent: Sent) -> Request:
+def _request(kind: str, sent: Sent, tag: str) -> Request:
     if kind == "lookup":
-        return ItemQuery(request_id=f"q-{sent.code_id}", full_names=(sent.name,))
+        return ItemQuery(request_id=request_id(kind, sent.code_id, tag), full_names=(sent.name,))
     return ServiceItemAdd(
-        request_id=f"add-{sent.code_id}",
+        request_id=request_id(kind, sent.code_id, tag),
         name=sent.name,
         description=sent.description,
         income_account_list_id=sent.income_list_id,
@@ -172,7 +175,7 @@ async def apply_code_results(
 ) -> int:
     """Apply each code's answer (a code without one is looked up next time); returns codes done."""
     by_request = {result.request_id: result for result in results}
-    prefix = "q-" if in_flight["kind"] == "lookup" else "add-"
+    kind, tag = in_flight["kind"], in_flight.get("tag") or ""
     sent_codes = [Sent(**raw) for raw in in_flight["codes"]]
     ids = [sent.code_id for sent in sent_codes]
     rows = (await session.exec(select(CostCode).where(col(CostCode.id).in_(ids)))).all()
@@ -184,7 +187,8 @@ async def apply_code_results(
             code = codes.get(sent.code_id)
             if code is None or code.state != State.EXPORTING.value:
                 continue  # already settled by another process (a late duplicate answer)
-            verdict = _verdict(by_request.get(f"{prefix}{sent.code_id}"), sent, code.attempts)
+            answer = by_request.get(request_id(kind, sent.code_id, tag))
+            verdict = _verdict(answer, sent, code.attempts)
             await _apply(session, code, verdict)
             finished += verdict.outcome in ("success", "failed")
     return finished

@@ -9,8 +9,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -26,6 +24,7 @@ from bot.reads import ReadSessions
 from bot.refresh import Refresher
 from bot.review import Review
 from bot.services import Services
+from bot.slack_door import Door, GuardedSocketModeHandler
 from bot.slack_export import ExportReporter
 from bot.slack_import import SlackImport
 from handlers import register_all
@@ -103,16 +102,9 @@ def _build(services: Services) -> tuple[AsyncApp, Review]:
     return app, review
 
 
-def events_handler(app: AsyncApp) -> Handler:
-    """`POST /slack/events`: Bolt verifies the signature (401 if bad or > 5 minutes old)."""
-
-    async def handle(request: web.Request) -> web.StreamResponse:
-        if (request.content_length or 0) > MAX_EVENT_BYTES:
-            return web.Response(status=413, text="request too large")
-        response = await app.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(response)
-
-    return handle
+def events_handler(app: AsyncApp, signing_secret: str) -> Handler:
+    """`POST /slack/events`: signature (401), body shape (400), then Bolt (bot.slack_door)."""
+    return Door(app, signing_secret, MAX_EVENT_BYTES).handle
 
 
 def mount(web_app: web.Application, services: Services) -> AsyncApp | None:
@@ -123,7 +115,8 @@ def mount(web_app: web.Application, services: Services) -> AsyncApp | None:
     app, review = _build(services)
     web_app[REVIEW] = review
     if settings.slack_signing_secret is not None:
-        web_app.router.add_post(EVENTS_PATH, events_handler(app))
+        secret = settings.slack_signing_secret.get_secret_value()
+        web_app.router.add_post(EVENTS_PATH, events_handler(app, secret))
     web_app.cleanup_ctx.append(_lifetime(app, review, services))
     return app
 
@@ -161,7 +154,7 @@ def _socket_mode(
 ) -> asyncio.Task[None] | None:
     if settings.slack_app_token is None:
         return None
-    handler = AsyncSocketModeHandler(
+    handler = GuardedSocketModeHandler(
         app, settings.slack_app_token.get_secret_value(), web_client=client
     )
 

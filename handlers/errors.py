@@ -126,7 +126,8 @@ def guarded(listener: Listener) -> Callable[[AsyncArgs], Awaitable[None]]:
 
     slack_bolt (1.30) forgets a listener's ack() when the listener then fails before Bolt's
     10 ms poll has seen the ack; Slack would get a 404 three seconds later. Handling the error
-    here keeps the ack, and the error still reaches the one error handler.
+    here keeps the ack, and the error still reaches the one error handler. A listener that fails
+    before its ack (an options search) is acknowledged here, so Slack never sees a 500.
     """
     names = list(inspect.signature(listener).parameters)
 
@@ -138,7 +139,14 @@ def guarded(listener: Listener) -> Callable[[AsyncArgs], Awaitable[None]]:
         try:
             await listener(**kwargs)
         except Exception as error:
+            if args.ack.response is None:  # failed before its ack: Slack still gets a 200
+                await args.ack(**_empty_answer(args.body))
             await on_error(error, args.body, args.context, args.client, args.respond)
 
     run.__name__ = run.__qualname__ = listener.__name__
     return run
+
+
+def _empty_answer(body: dict[str, Any]) -> dict[str, Any]:
+    """The ack of a listener that failed first: no options for a picker, nothing otherwise."""
+    return {"options": []} if body.get("type") == "block_suggestion" else {}

@@ -143,7 +143,7 @@ def _reading(parse: Callable[[Payload], T]) -> Callable[[Payload], T]:
     def read(body: Payload) -> T:
         try:
             return parse(body)
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             raise UnreadablePayload(
                 "Slack sent something this app could not read, so nothing was changed. "
                 "Post the list again with /costcodes and retry."

@@ -12,6 +12,7 @@ from blocks.options import account_options
 from bot.accounts import Purpose
 from bot.review import Review
 from handlers import inputs
+from handlers.errors import guarded
 
 
 async def gl_accounts(ack: AsyncAck, payload: dict[str, Any], review: Review) -> None:
@@ -29,4 +30,4 @@ LISTENERS: dict[ActionId, Callable[..., Awaitable[None]]] = {
 
 def register(app: AsyncApp) -> None:
     for action_id, listener in LISTENERS.items():
-        app.options(action_id.value)(listener)
+        app.options(action_id.value)(guarded(listener))

@@ -173,18 +173,24 @@ class Sandbox:
 
     async def api(self, request: web.Request) -> web.Response:
         args: dict[str, Any] = dict(request.query)
-        if request.content_type == "application/json":
-            found = await request.json()
-            args.update(found if isinstance(found, dict) else {})
-        elif request.can_read_body:
-            args.update(await request.post())
+        try:
+            if request.content_type == "application/json":
+                found = await request.json()
+                args.update(found if isinstance(found, dict) else {})
+            elif request.can_read_body:
+                args.update(await request.post())
+        except (ValueError, RecursionError):  # as Slack answers a body it cannot read
+            return web.json_response({"ok": False, "error": "invalid_arguments"}, status=400)
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") or args.pop("token", None)
         method = request.match_info["method"]
         return web.json_response(self.workspace.call(method, args, token))
 
     async def respond(self, request: web.Request) -> web.Response:
-        body = await request.json()
+        try:
+            body = await request.json()
+        except (ValueError, RecursionError):
+            return web.json_response({"ok": False, "error": "invalid_payload"}, status=400)
         name = request.match_info["name"]
         if not isinstance(body, dict) or not self.workspace.respond(name, body):
             return web.json_response({"ok": False, "error": "expired_url"}, status=404)
@@ -210,7 +216,7 @@ async def _control(request: web.Request) -> dict[str, Any]:
         raise web.HTTPRequestEntityTooLarge(MAX_CONTROL_BYTES, request.content_length or 0)
     try:
         body = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past Python's limit
         raise web.HTTPBadRequest(text="expected a JSON object") from None
     if not isinstance(body, dict):
         raise web.HTTPBadRequest(text="expected a JSON object")

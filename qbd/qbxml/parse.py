@@ -10,6 +10,7 @@ from lxml import etree
 from qbd.qbxml.types import (
     AccountInfo,
     AccountQueryResult,
+    AnswerRef,
     ItemAddResult,
     ItemInfo,
     ItemQueryResult,
@@ -26,6 +27,10 @@ _ACCOUNT_FIELDS = frozenset(
 
 class QbXmlError(ValueError):
     """A qbXML document we cannot or will not read (malformed, hostile, or not an answer)."""
+
+
+class NoAccountAnswer(QbXmlError):
+    """A well-formed response with no AccountQueryRs in it."""
 
 
 def parse_responses(xml: str | bytes) -> list[QbXmlResult]:
@@ -46,6 +51,31 @@ def parse_responses(xml: str | bytes) -> list[QbXmlResult]:
             count = sum(1 for _ in answer.iterchildren("AccountRet"))
             results.append(AccountQueryResult(_request_id(answer), _status(answer), count))
     return results
+
+
+def answer_refs(xml: str | bytes) -> list[AnswerRef]:
+    """Every answer element of a response, known or not, so it can be matched to what was sent.
+
+    Anything at the top of the document but the answers' QBXMLMsgsRs counts as an answer too
+    (with no requestID): a response holds nothing else.
+    """
+    messages = _messages(xml)
+    refs: list[AnswerRef] = []
+    root = messages.getparent()
+    assert root is not None
+    for child in root.iterchildren(tag=etree.Element):
+        if child.tag != "QBXMLMsgsRs":
+            refs.append(AnswerRef(str(child.tag), ""))
+            continue
+        refs.extend(_refs(child))
+    return refs
+
+
+def _refs(messages: etree._Element) -> list[AnswerRef]:
+    return [
+        AnswerRef(str(answer.tag), _request_id(answer))
+        for answer in messages.iterchildren(tag=etree.Element)
+    ]
 
 
 def supported_versions(hcp_response: str) -> tuple[QbXmlVersion, ...]:
@@ -73,33 +103,58 @@ def iter_accounts(source: bytes | str | IO[bytes]) -> Iterator[AccountInfo]:
 
 
 def parse_account_query_stream(
-    source: bytes | str | IO[bytes], on_account: Callable[[AccountInfo], None]
+    source: bytes | str | IO[bytes],
+    on_account: Callable[[AccountInfo], None],
+    on_answer: Callable[[AnswerRef], None] | None = None,
 ) -> AccountQueryResult:
-    """Hand each account to `on_account` as it is read; return the answer's status and count."""
+    """Hand each account to `on_account` as it is read; return the answer's status and count.
+
+    `on_answer` is given every answer element of the response at its end (an AccountQueryRs,
+    and anything else beside it), so the caller can match them to what it sent before it uses
+    the accounts. An AccountRet or AccountQueryRs anywhere but in its place is refused.
+    """
     result: AccountQueryResult | None = None
     for found in _walk_accounts(source):
         if isinstance(found, AccountInfo):
             on_account(found)
+        elif isinstance(found, AnswerRef):
+            if on_answer is not None:
+                on_answer(found)
         elif result is None:
             result = found
     if result is None:
-        raise QbXmlError("the response holds no AccountQueryRs")
+        raise NoAccountAnswer("the response holds no AccountQueryRs")
     return result
 
 
-def _walk_accounts(source: bytes | str | IO[bytes]) -> Iterator[AccountInfo | AccountQueryResult]:
+def _walk_accounts(
+    source: bytes | str | IO[bytes],
+) -> Iterator[AccountInfo | AccountQueryResult | AnswerRef]:
     count = 0
     try:
-        for element in iter_end_events(source, ("AccountRet", "AccountQueryRs")):
+        for element in iter_end_events(source, ("AccountRet", "AccountQueryRs", "QBXMLMsgsRs")):
+            _in_place(element)
             if element.tag == "AccountRet":
                 count += 1
                 yield _account(element)
                 _forget(element)
-            else:
+            elif element.tag == "AccountQueryRs":
                 yield AccountQueryResult(_request_id(element), _status(element), count)
                 count = 0
+            else:  # the end of the answers: what is left of them is small (accounts are gone)
+                yield from _refs(element)
     except XmlRefused as exc:
         raise QbXmlError(str(exc)) from None
+
+
+_PARENTS = {"AccountRet": "AccountQueryRs", "AccountQueryRs": "QBXMLMsgsRs", "QBXMLMsgsRs": "QBXML"}
+
+
+def _in_place(element: etree._Element) -> None:
+    parent = element.getparent()
+    top = element.tag == "QBXMLMsgsRs" and parent is not None and parent.getparent() is not None
+    if parent is None or parent.tag != _PARENTS[str(element.tag)] or top:
+        raise QbXmlError(f"an {element.tag} is outside its {_PARENTS[str(element.tag)]}")
 
 
 def _forget(element: etree._Element) -> None:

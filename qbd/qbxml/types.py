@@ -108,6 +108,15 @@ class AccountQueryResult:
 
 QbXmlResult = ItemAddResult | ItemQueryResult | AccountQueryResult
 
+
+@dataclass(frozen=True)
+class AnswerRef:
+    """One answer element of a response, known or not: its name and its requestID ("" if none)."""
+
+    kind: str
+    request_id: str
+
+
 # Localised QuickBooks editions report versions such as "CA3.0" or "UK2.0".
 _VERSION_RE = re.compile(r"^\s*(?:[A-Z]{2})?(\d+)(?:\.(\d+))?\s*$")
 

@@ -8,7 +8,9 @@ from collections.abc import Callable
 import pytest
 
 from qbd.qbxml.parse import (
+    NoAccountAnswer,
     QbXmlError,
+    answer_refs,
     iter_accounts,
     parse_account_query_stream,
     parse_responses,
@@ -17,6 +19,7 @@ from qbd.qbxml.parse import (
 from qbd.qbxml.types import (
     AccountInfo,
     AccountQueryResult,
+    AnswerRef,
     ItemAddResult,
     ItemQueryResult,
     QbXmlVersion,
@@ -289,3 +292,35 @@ def _accounts_xml(count: int) -> bytes:
         '<?xml version="1.0" ?><QBXML><QBXMLMsgsRs><AccountQueryRs requestID="a" statusCode="0" '
         f'statusSeverity="Info" statusMessage="Status OK">{rets}</AccountQueryRs></QBXMLMsgsRs></QBXML>'
     ).encode()
+
+
+def test_answer_refs_lists_every_answer_known_or_not() -> None:
+    xml = (
+        "<QBXML><QBXMLMsgsRs><ItemServiceAddRs requestID='a' statusCode='0'/><!-- c -->"
+        "<CustomerAddRs statusCode='0'/></QBXMLMsgsRs><Other/></QBXML>"
+    )
+    assert answer_refs(xml) == [
+        AnswerRef("ItemServiceAddRs", "a"),
+        AnswerRef("CustomerAddRs", ""),
+        AnswerRef("Other", ""),
+    ]
+
+
+def test_the_account_stream_reports_its_answers_and_refuses_misplaced_accounts() -> None:
+    ok = "statusCode='0' statusSeverity='Info' statusMessage='OK'"
+    xml = (
+        f"<QBXML><QBXMLMsgsRs><AccountQueryRs requestID='a' {ok}><AccountRet><ListID>1</ListID>"
+        f"</AccountRet></AccountQueryRs><ItemQueryRs requestID='b' {ok}/></QBXMLMsgsRs></QBXML>"
+    )
+    refs: list[AnswerRef] = []
+    result = parse_account_query_stream(xml, lambda account: None, refs.append)
+    assert result.count == 1
+    assert refs == [AnswerRef("AccountQueryRs", "a"), AnswerRef("ItemQueryRs", "b")]
+    misplaced = f"<QBXML><QBXMLMsgsRs><ItemQueryRs {ok}><AccountRet><ListID>1</ListID></AccountRet></ItemQueryRs></QBXMLMsgsRs></QBXML>"
+    with pytest.raises(QbXmlError, match="outside its AccountQueryRs"):
+        parse_account_query_stream(misplaced, lambda account: None)
+    nested = f"<X><QBXML><QBXMLMsgsRs><AccountQueryRs {ok}/></QBXMLMsgsRs></QBXML></X>"
+    with pytest.raises(QbXmlError, match="outside"):
+        parse_account_query_stream(nested, lambda account: None)
+    with pytest.raises(NoAccountAnswer):
+        parse_account_query_stream("<QBXML><QBXMLMsgsRs/></QBXML>", lambda account: None)
