@@ -351,12 +351,12 @@ UNHANDLED: list[tuple[str, bytes, str, str]] = [
         "",
     ),
     (
-        "app_home_opened",
+        "app_mention",
         json.dumps(
             {
                 "type": "event_callback",
                 "team_id": "T0001",
-                "event": {"type": "app_home_opened", "user": ADMIN, "tab": "home"},
+                "event": {"type": "app_mention", "user": ADMIN, "text": "hi"},
             }
         ).encode(),
         JSON,
