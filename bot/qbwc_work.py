@@ -19,7 +19,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import db, preflight, statemachine
 from bot.accounts import ACCOUNTS_SYNC
 from bot.domain import State, Surface
-from bot.errors import ConflictError
 from bot.models import CostCode, ExportBatch, GLAccount, QbwcJob, utcnow
 from bot.qbwc_match import new_tag, request_id
 from bot.qbwc_results import Sent, Verdict, after_add, after_lookup
@@ -180,18 +179,37 @@ async def apply_code_results(
     ids = [sent.code_id for sent in sent_codes]
     rows = (await session.exec(select(CostCode).where(col(CostCode.id).in_(ids)))).all()
     codes = {code.id: code for code in rows}
+    moves: dict[State, list[tuple[CostCode, dict[str, Any]]]] = {}
+    for sent in sent_codes:
+        code = codes.get(sent.code_id)
+        if code is None or code.state != State.EXPORTING.value:
+            continue  # already settled by another process (a late duplicate answer)
+        answer = by_request.get(request_id(kind, sent.code_id, tag))
+        target, changes = _move(code, _verdict(answer, sent, code.attempts))
+        moves.setdefault(target, []).append((code, changes))
+    return await _settle(session, moves)
+
+
+async def _settle(
+    session: AsyncSession, moves: dict[State, list[tuple[CostCode, dict[str, Any]]]]
+) -> int:
+    """Apply verdicts, one statement per outcome; returns how many codes are done (not waiting).
+
+    A code another process settled first keeps that answer.
+    """
     finished = 0
-    # Audit rows are flushed together at commit instead of before every UPDATE.
-    with session.no_autoflush:
-        for sent in sent_codes:
-            code = codes.get(sent.code_id)
-            if code is None or code.state != State.EXPORTING.value:
-                continue  # already settled by another process (a late duplicate answer)
-            answer = by_request.get(request_id(kind, sent.code_id, tag))
-            verdict = _verdict(answer, sent, code.attempts)
-            await _apply(session, code, verdict)
-            finished += verdict.outcome in ("success", "failed")
+    for target, chosen in moves.items():
+        moved = await statemachine.transition_each(
+            session, moves=chosen, target=target, actor=ACTOR, surface=SURFACE
+        )
+        if target in (State.SUCCESS, State.FAILED):
+            finished += len(moved)
     return finished
+
+
+async def _apply(session: AsyncSession, code: CostCode, verdict: Verdict) -> None:
+    target, changes = _move(code, verdict)
+    await _settle(session, {target: [(code, changes)]})
 
 
 def _verdict(result: QbXmlResult | None, sent: Sent, attempts: int) -> Verdict:
@@ -202,23 +220,16 @@ def _verdict(result: QbXmlResult | None, sent: Sent, attempts: int) -> Verdict:
     return Verdict("lookup")
 
 
-async def _apply(session: AsyncSession, code: CostCode, verdict: Verdict) -> None:
+def _move(code: CostCode, verdict: Verdict) -> tuple[State, dict[str, Any]]:
+    """Where a verdict takes a code, and what changes with it."""
     changes: dict[str, Any]
     if verdict.outcome == "success":
-        target = State.SUCCESS
         changes = {"qb_list_id": verdict.list_id, "needs_lookup": False, "last_error": None}
-    elif verdict.outcome == "failed":
-        target = State.FAILED
-        changes = {"last_error": verdict.reason, "needs_lookup": False}
-    else:
-        target = State.QUEUED
-        changes = {"needs_lookup": verdict.outcome == "lookup", "attempts": code.attempts + 1}
-    try:
-        await statemachine.transition(
-            session, code=code, target=target, actor=ACTOR, surface=SURFACE, changes=changes
-        )
-    except ConflictError:
-        return  # another process settled this code first; its answer stands
+        return State.SUCCESS, changes
+    if verdict.outcome == "failed":
+        return State.FAILED, {"last_error": verdict.reason, "needs_lookup": False}
+    changes = {"needs_lookup": verdict.outcome == "lookup", "attempts": code.attempts + 1}
+    return State.QUEUED, changes
 
 
 async def fail_in_flight(session: AsyncSession, in_flight: dict[str, Any], reason: str) -> None:

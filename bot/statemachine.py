@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import case, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -179,6 +179,93 @@ async def transition_many(
         after=values,
         detail=detail,
     )
+    return moved
+
+
+async def transition_each(
+    session: AsyncSession,
+    *,
+    moves: Sequence[tuple[CostCode, Mapping[str, Any]]],
+    target: State,
+    actor: str,
+    surface: Surface,
+) -> list[CostCode]:
+    """Move several codes, each as read (state and version) and with its own changes, to `target`.
+
+    One UPDATE a chunk instead of one a code (a Web Connector answer settles 100 codes): each
+    row's values and expected version are CASE expressions on its id, so the compare-and-set is
+    still per row. Codes another process changed first are skipped; returns the codes moved.
+    """
+    moved: list[CostCode] = []
+    for start in range(0, len(moves), _CHUNK):
+        moved.extend(
+            await _move_chunk(session, moves[start : start + _CHUNK], target, actor, surface)
+        )
+    return moved
+
+
+async def _move_chunk(
+    session: AsyncSession,
+    moves: Sequence[tuple[CostCode, Mapping[str, Any]]],
+    target: State,
+    actor: str,
+    surface: Surface,
+) -> list[CostCode]:
+    if not moves:
+        return []
+    by_id = {code.id: (code, changes) for code, changes in moves}
+    actions = {code.id: action_for(State(code.state), target) for code, _ in moves}
+    keys = sorted({key for _, changes in moves for key in changes})
+    ident = col(CostCode.id)
+    values: dict[str, Any] = {
+        key: case(
+            {code.id: changes[key] for code, changes in moves if key in changes},
+            value=ident,
+            else_=getattr(CostCode, key),
+        )
+        for key in keys
+    }
+    now = utcnow()
+    expected = case({code.id: code.version for code, _ in moves}, value=ident)
+    statement = (
+        update(CostCode)
+        .where(ident.in_(list(by_id)), col(CostCode.version) == expected)
+        .values(
+            **values,
+            state=target.value,
+            version=col(CostCode.version) + 1,
+            updated_at=now,
+            updated_by=actor,
+        )
+        .returning(ident)
+        .execution_options(synchronize_session=False)
+    )
+    done = set((await session.exec(statement)).scalars().all())
+    moved: list[CostCode] = []
+    rows: list[dict[str, Any]] = []
+    for code_id in done:
+        code, changes = by_id[code_id]
+        source = code.state
+        written = {**changes, "state": target.value, "version": code.version + 1}
+        for key, value in {**written, "updated_at": now, "updated_by": actor}.items():
+            set_committed_value(code, key, value)
+        moved.append(code)
+        rows.append(
+            {
+                "at": now,
+                "actor": actor,
+                "surface": surface.value,
+                "action": actions[code_id],
+                "cost_code_id": code_id,
+                "code": code.code,
+                "before": _jsonable({"state": source}),
+                "after": _jsonable({"state": target.value, **changes}),
+                "detail": None,
+            }
+        )
+    if rows:
+        conn = await session.connection()
+        await conn.execute(insert(AuditEvent.__table__), rows)  # type: ignore[attr-defined]
     return moved
 
 
