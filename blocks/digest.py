@@ -7,7 +7,7 @@ from typing import Any
 
 from blocks.elements import Block, button, context, escape, plural, section, slack_date, who
 from blocks.ids import COMMAND, ActionId, BlockId, ListRef
-from blocks.messages import EPHEMERAL
+from blocks.messages import EPHEMERAL, procore_line
 from bot.digest_view import DigestAction, DigestOutcome, DigestView, LastExport, ScheduleView
 from bot.domain import ListFilter
 
@@ -18,7 +18,12 @@ INCOME = "GL Account – Income"
 def digest_message(view: DigestView) -> dict[str, Any]:
     """What waits, the last export and the Web Connector's health; Review posts the list."""
     blocks = [_summary_block(view), context(_last_export(view.last_export)), _contact_block(view)]
-    return {"text": _summary_text(view), "blocks": blocks}
+    text = _summary_text(view)
+    if view.procore is not None:
+        blocks.append(context(procore_line(view.procore)))
+        if not view.procore.healthy:
+            text += f" {escape(view.procore.words)}."
+    return {"text": text, "blocks": blocks}
 
 
 def wait_text(wait: timedelta) -> str:

@@ -12,6 +12,7 @@ from blocks.elements import (
 )
 from blocks.ids import COMMAND
 from bot.domain import STATE_LABELS, State, StatusSummary
+from bot.procore.view import ProcoreHealth
 
 EPHEMERAL = {"response_type": "ephemeral"}
 """Merged into replies only the asker should see (``respond`` and ``chat.postEphemeral``)."""
@@ -66,11 +67,25 @@ def status_message(summary: StatusSummary) -> dict[str, Any]:
     contact = "never" if summary.last_contact is None else slack_date(summary.last_contact)
     web_connector = f"QuickBooks Web Connector last contact: {contact}"
     lines = "\n".join(f"• {line}" for line in counts)
-    return {
-        **EPHEMERAL,
-        "text": f"Cost codes by Export Status — {', '.join(counts)}. {web_connector}.",
-        "blocks": [section(f"*Cost codes by Export Status*\n{lines}"), context(web_connector)],
-    }
+    blocks = [section(f"*Cost codes by Export Status*\n{lines}"), context(web_connector)]
+    text = f"Cost codes by Export Status — {', '.join(counts)}. {web_connector}."
+    if summary.procore is not None:
+        procore = procore_line(summary.procore)
+        blocks.append(context(procore))
+        text += f" {procore}"
+    return {**EPHEMERAL, "text": text, "blocks": blocks}
+
+
+def procore_line(health: ProcoreHealth) -> str:
+    """One line on the Procore link: healthy or the problem, last reconcile, write-backs waiting."""
+    when = "never" if health.last_reconcile_at is None else slack_date(health.last_reconcile_at)
+    words = escape(health.words)
+    icon = ":white_check_mark:" if health.healthy else ":warning:"
+    held = f", {health.held_back} held back by a rule" if health.held_back else ""
+    return (
+        f"{icon} {words}. Last read of Procore's list: {when}; "
+        f"write-backs waiting: {health.writebacks_waiting}{held}."
+    )
 
 
 def error_message(text: str) -> dict[str, Any]:

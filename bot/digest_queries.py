@@ -9,15 +9,19 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import queries
+from bot.config import Settings
 from bot.digest_view import DigestView, LastExport
 from bot.domain import State
 from bot.models import CostCode, ExportBatch
+from bot.procore import state as procore_state
 
 STALE_CONTACT = timedelta(hours=24)
 """A Web Connector silent this long (or never heard from) gets a warning in the digest."""
 
 
-async def load_view(session: AsyncSession, *, now: datetime) -> DigestView:
+async def load_view(
+    session: AsyncSession, *, now: datetime, settings: Settings | None = None
+) -> DigestView:
     counts = await queries.count_by_state(session)
     oldest = await _oldest_ready(session)
     contact = await queries.last_web_connector_contact(session)
@@ -29,6 +33,7 @@ async def load_view(session: AsyncSession, *, now: datetime) -> DigestView:
         last_export=await last_export(session),
         last_contact=contact,
         contact_stale=contact is None or now - contact > STALE_CONTACT,
+        procore=await procore_state.health_if_on(session, settings),
     )
 
 

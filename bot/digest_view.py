@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.procore.view import ProcoreHealth
 
 
 class DigestAction(StrEnum):
@@ -44,6 +48,8 @@ class DigestView:
     last_contact: datetime | None
     contact_stale: bool
     """The Web Connector has not called in for too long (or never): exports would wait."""
+    procore: ProcoreHealth | None = None
+    """The Procore link's health; None while the link is off."""
 
     @property
     def waiting(self) -> bool:

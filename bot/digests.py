@@ -111,7 +111,9 @@ class Digests:
 
     async def view(self) -> DigestView:
         async with self.services.sessions() as session:
-            return await load_view(session, now=self.services.clock())
+            return await load_view(
+                session, now=self.services.clock(), settings=self.services.settings
+            )
 
     async def run_due(self, channel: str) -> bool:
         """Post the channel's latest due slot unless someone has; the job every schedule runs."""

@@ -21,6 +21,7 @@ from bot.accounts import ACCOUNTS_SYNC
 from bot.domain import State, Surface
 from bot.errors import ConflictError
 from bot.models import CostCode, ExportBatch, GLAccount, QbwcJob, utcnow
+from bot.procore import outbox as procore_outbox
 from bot.qbwc_results import Sent, Verdict, after_add, after_lookup
 from qbd.qbxml.types import (
     AccountQuery,
@@ -199,6 +200,8 @@ async def _apply(session: AsyncSession, code: CostCode, verdict: Verdict) -> Non
         )
     except ConflictError:
         return  # another process settled this code first; its answer stands
+    if target is State.SUCCESS:  # in this transaction: the ListID goes back to Procore once
+        await procore_outbox.enqueue(session, code)
 
 
 async def fail_in_flight(session: AsyncSession, in_flight: dict[str, Any], reason: str) -> None:

@@ -272,7 +272,7 @@ class Review:
 
     async def status(self) -> StatusSummary:
         async with self.services.sessions() as session:
-            return await queries.status_summary(session)
+            return await queries.status_summary(session, self.services.settings)
 
     def _session(self) -> AbstractAsyncContextManager[AsyncSession]:
         return db.session_scope(self.services.sessions)
