@@ -69,7 +69,8 @@ def _said(body: Any) -> str:
         for key in ("message", "errors", "error_description", "error"):
             if body.get(key):
                 return _said(body[key])
-        return ""
+        # Field errors, e.g. {"name": ["has already been taken"]}: say which field.
+        return "; ".join(f"{key} {_said(value)}" for key, value in body.items() if value)[:500]
     if isinstance(body, list):
         return "; ".join(filter(None, (_said(item) for item in body)))[:500]
     return str(body)[:500] if body else ""
@@ -95,7 +96,8 @@ class ProcoreClient:
         self.company_id = company_id
         self._client_id = client_id
         self._secret = client_secret
-        self._sleep = sleep
+        self.sleep = sleep
+        """Injectable, so tests never wait for a retry."""
         self._clock = clock
         self._jitter = jitter
         self._token: Token | None = None
@@ -219,7 +221,7 @@ class ProcoreClient:
         # Jitter spreads processes that were refused together, so they do not return together.
         delay = min(delay + self._jitter() * min(delay, 5.0) * 0.5, MAX_WAIT)
         log.warning("Procore %s answered %s; trying again in %.1f s", what, why, delay)
-        await self._sleep(delay)
+        await self.sleep(delay)
 
 
 def _retryable(status: int) -> bool:

@@ -236,10 +236,11 @@ async def _after_export(
 
 
 async def _link(session: AsyncSession, code: str, procore_id: int) -> None:
+    # Only ever fills an empty link, so it needs no version: no one's edit can be overwritten.
     statement = (
         update(CostCode)
         .where(col(CostCode.code) == code, col(CostCode.procore_id).is_(None))
-        .values(procore_id=procore_id, source=SOURCE, version=CostCode.version + 1)
+        .values(procore_id=procore_id, source=SOURCE)
         .execution_options(synchronize_session=False)
     )
     await session.exec(statement)
