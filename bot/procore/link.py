@@ -211,7 +211,11 @@ def install(app: web.Application, scheduler: AsyncIOScheduler, services: Service
     app[PROCORE] = link
     settings = services.settings
     handler = webhook.make_handler(
-        services.sessions, settings.procore_webhook_token, link.company_id, link.kick
+        services.sessions,
+        settings.procore_webhook_token,
+        link.company_id,
+        link.kick,
+        services.clock,
     )
     app.router.add_post(webhook.PATH, handler)
     minutes = settings.procore_reconcile_minutes

@@ -10,6 +10,7 @@ import hmac
 import json
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -46,6 +47,11 @@ def parse(body: bytes) -> dict[str, Any]:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise BadDelivery("the body is not JSON") from None
+    return parse_json(data)
+
+
+def parse_json(data: Any) -> dict[str, Any]:
+    """Check a decoded delivery; BadDelivery says what is wrong."""
     if not isinstance(data, dict):
         raise BadDelivery("the body is not a JSON object")
     missing = [
@@ -69,7 +75,12 @@ def parse(body: bytes) -> dict[str, Any]:
     return data
 
 
-async def store(sessions: db.SessionFactory, data: dict[str, Any], company_id: int) -> bool:
+async def store(
+    sessions: db.SessionFactory,
+    data: dict[str, Any],
+    company_id: int,
+    clock: Callable[[], datetime] = utcnow,
+) -> bool:
     """Keep the delivery; False when its ulid was stored before (Procore delivered it twice)."""
     async with db.session_scope(sessions) as session:
         found = await session.exec(
@@ -77,7 +88,7 @@ async def store(sessions: db.SessionFactory, data: dict[str, Any], company_id: i
         )
         if found.first() is not None:
             return False
-        now = utcnow()
+        now = clock()
         try:
             async with session.begin_nested():
                 session.add(
@@ -102,6 +113,7 @@ def make_handler(
     token: SecretStr | None,
     company_id: int,
     on_stored: Callable[[], object],
+    clock: Callable[[], datetime] = utcnow,
 ) -> Callable[[web.Request], Any]:
     async def handle(request: web.Request) -> web.Response:
         if not token_ok(request.headers.get("Authorization"), token):
@@ -118,7 +130,7 @@ def make_handler(
         except BadDelivery as exc:
             log.warning("Procore webhook delivery refused: %s", exc)
             return web.json_response({"error": str(exc)}, status=400)
-        if await store(sessions, data, company_id):
+        if await store(sessions, data, company_id, clock):
             on_stored()
         else:
             log.info("Procore delivery %s was already stored; ignored", data["ulid"])

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import json
 from collections.abc import AsyncIterator
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
 from bot.procore.client import ProcoreClient
+from bot.procore.link import PROCORE, ProcoreLink
+from bot.server import build_web_app
 from bot.services import Services
 from tests.conftest import make_settings
 from tests.fakes.procore_api import CLIENT_ID, CLIENT_SECRET, COMPANY, FakeProcore, settings_for
+
+TOKEN = "webhook-token-for-tests"
 
 
 class Seconds:
@@ -77,3 +84,40 @@ def linked(services: Services, procore: FakeProcore, database_url: str) -> Servi
     return dataclasses.replace(
         services, settings=make_settings(database_url, **settings_for(procore))
     )
+
+
+@dataclasses.dataclass
+class Running:
+    """The real server with the link on, its link, and a client to post deliveries with."""
+
+    client: TestClient
+    link: ProcoreLink
+    services: Services
+
+    async def deliver(self, body: object, token: str | None = TOKEN) -> int:
+        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+        response = await self.client.post("/procore/webhook", data=data, headers=headers)
+        return response.status
+
+
+@contextlib.asynccontextmanager
+async def running(services: Services, sleeps: Sleeps) -> AsyncIterator[Running]:
+    """Start the server as `costcodes serve` would (start-up reconcile included), then wait."""
+    app = build_web_app(services)
+    link = app[PROCORE]
+    link.client.sleep = sleeps
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        await link.idle()
+        yield Running(client, link, services)
+    finally:
+        await client.close()
+
+
+@pytest.fixture
+async def server(linked: Services, sleeps: Sleeps) -> AsyncIterator[Running]:
+    async with running(linked, sleeps) as started:
+        yield started
