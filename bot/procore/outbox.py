@@ -61,9 +61,11 @@ async def claim(session: AsyncSession, now: datetime, limit: int = SYNC_BATCH) -
         col(ProcoreWriteBack.state) == "pending",
         (col(ProcoreWriteBack.state) == "sending") & (col(ProcoreWriteBack.claimed_until) < now),
     )
+    # A new row is due at once, whatever clock wrote it; a refused one when its backoff ends.
+    ready = or_(col(ProcoreWriteBack.attempts) == 0, col(ProcoreWriteBack.next_attempt_at) <= now)
     query = (
         select(ProcoreWriteBack.id)
-        .where(due, col(ProcoreWriteBack.next_attempt_at) <= now)
+        .where(due, ready)
         .order_by(col(ProcoreWriteBack.id))
         .limit(limit)
     )
@@ -96,13 +98,14 @@ class WriteBackWorker:
         self.source = source
         self.clock = clock
         self.on_error = on_error
+        self.batch = SYNC_BATCH
 
     async def flush(self) -> int:
         """Send every due write-back, a batch at a time; returns how many Procore took."""
         written = 0
         while True:
             async with db.session_scope(self.sessions) as session:
-                ids = await claim(session, self.clock())
+                ids = await claim(session, self.clock(), self.batch)
             if not ids:
                 return written
             done = await self._send(ids)
