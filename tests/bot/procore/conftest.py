@@ -121,3 +121,7 @@ async def running(services: Services, sleeps: Sleeps) -> AsyncIterator[Running]:
 async def server(linked: Services, sleeps: Sleeps) -> AsyncIterator[Running]:
     async with running(linked, sleeps) as started:
         yield started
+
+
+# The Slack scenario fixtures (fake Slack, signed-request driver) for the end-to-end tests.
+from tests.handlers.conftest import fake_slack, make_driver  # noqa: E402, F401
