@@ -101,6 +101,8 @@ class ProcoreClient:
         self._clock = clock
         self._jitter = jitter
         self._token: Token | None = None
+        self._quiet_until = 0.0
+        """Set when X-Rate-Limit-Remaining reached 0: no call before X-Rate-Limit-Reset."""
         self._token_lock = asyncio.Lock()
         self._http: aiohttp.ClientSession | None = None
 
@@ -187,6 +189,7 @@ class ProcoreClient:
         what = f"{method} {url.path.removeprefix(API).lstrip('/')}"
         renewed = False
         for attempt in range(1, MAX_ATTEMPTS + 1):
+            await self._respect_limit(what)
             headers = {
                 "Authorization": f"Bearer {await self._access_token(renew=renewed)}",
                 "Procore-Company-Id": str(self.company_id),
@@ -201,6 +204,7 @@ class ProcoreClient:
                     raise ProcoreError(f"Procore could not be reached for {what}: {exc}") from exc
                 await self._wait(attempt, None, what, f"{type(exc).__name__}")
                 continue
+            self._note_limit(response)
             if response.status < 400:
                 return body, response
             if response.status == 401 and not renewed:
@@ -211,6 +215,21 @@ class ProcoreClient:
                 continue
             raise ProcoreError(explain(response.status, body, what), response.status)
         raise ProcoreError(f"Procore kept refusing {what}")  # pragma: no cover (loop returns)
+
+    def _note_limit(self, response: aiohttp.ClientResponse) -> None:
+        remaining = response.headers.get("X-Rate-Limit-Remaining")
+        reset = response.headers.get("X-Rate-Limit-Reset")
+        if remaining is not None and reset is not None and remaining.strip() == "0":
+            try:
+                self._quiet_until = float(reset)
+            except ValueError:
+                pass
+
+    async def _respect_limit(self, what: str) -> None:
+        pause = min(self._quiet_until - self._clock(), MAX_WAIT)
+        if pause > 0:
+            log.info("Procore rate limit used up; %s waits %.0f s for its reset", what, pause)
+            await self.sleep(pause)
 
     async def _wait(
         self, attempt: int, response: aiohttp.ClientResponse | None, what: str, why: str

@@ -45,6 +45,7 @@ class DeliveryProcessor:
         *,
         own_app_ids: frozenset[str],
         list_id: Callable[[], int | None],
+        company_id: int | None = None,
         on_error: Callable[[str], Awaitable[object]] | None = None,
     ) -> None:
         self.sessions = sessions
@@ -52,6 +53,7 @@ class DeliveryProcessor:
         self.clock = clock
         self.own_app_ids = own_app_ids
         self.list_id = list_id
+        self.company_id = company_id
         self.on_error = on_error
 
     async def sweep(self) -> int:
@@ -142,6 +144,9 @@ class DeliveryProcessor:
         app_id = metadata.get("source_application_id")
         if app_id is not None and str(app_id) in self.own_app_ids:
             return "ignored: our own change (echo of a write-back)"
+        company = data.get("company_id")
+        if None not in (company, self.company_id) and str(company) != str(self.company_id):
+            return f"ignored: for another Procore company ({company})"
         if delivery.resource_name != RESOURCE:
             return f"ignored: not a standard cost code ({delivery.resource_name})"
         if delivery.event_type == "delete":

@@ -57,6 +57,7 @@ class ProcoreLink:
             services.clock,
             own_app_ids=frozenset({settings.procore_client_id}),
             list_id=lambda: self.source.list_id,
+            company_id=self.company_id,
             on_error=self.note_error,
         )
         self.outbox = WriteBackWorker(
@@ -87,6 +88,13 @@ class ProcoreLink:
             )
         log.info("Procore reconcile: %s", report.words())
         return report
+
+    async def reconcile_job(self) -> None:
+        """The scheduled reconcile: a Procore refusal is recorded and logged, not a traceback."""
+        try:
+            await self.reconcile()
+        except ProcoreError as exc:
+            log.warning("Procore reconcile failed: %s", exc.message)
 
     async def tick(self) -> None:
         """Process due deliveries, then send due write-backs (the scheduled sweep)."""
@@ -219,7 +227,7 @@ def install(app: web.Application, scheduler: AsyncIOScheduler, services: Service
     )
     app.router.add_post(webhook.PATH, handler)
     minutes = settings.procore_reconcile_minutes
-    every(scheduler, "procore-reconcile", link.reconcile, seconds=minutes * 60)
+    every(scheduler, "procore-reconcile", link.reconcile_job, seconds=minutes * 60)
     every(scheduler, "procore-tick", link.tick, seconds=TICK_SECONDS)
 
     async def started(app: web.Application) -> None:

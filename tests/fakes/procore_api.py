@@ -67,6 +67,8 @@ class FakeProcore:
         self.page_cap: int | None = None
         """Serve at most this many codes a page, whatever per_page asks (Procore may)."""
         self.link_headers = True
+        self.rate_limit: tuple[int, float] | None = None
+        """(remaining, reset) sent as X-Rate-Limit-* on every API answer, when set."""
         self.hooks: dict[int, dict[str, Any]] = {}
         self.triggers: dict[int, list[dict[str, Any]]] = {}
         self._ids = itertools.count(FIRST_CODE_ID)
@@ -175,6 +177,11 @@ class FakeProcore:
         response = await self._check(request)
         if response is None:
             response = await handler(request)
+        if self.rate_limit is not None and request.path.startswith(API):
+            remaining, reset = self.rate_limit
+            response.headers["X-Rate-Limit-Limit"] = "3600"
+            response.headers["X-Rate-Limit-Remaining"] = str(remaining)
+            response.headers["X-Rate-Limit-Reset"] = str(int(reset))
         seen.status = response.status
         return response
 

@@ -150,3 +150,16 @@ def test_error_bodies_become_words() -> None:
     assert words.endswith("(Procore said: name has already been taken)")
     assert explain(404, None, "GET x").startswith("Procore answered GET x with 404")
     assert "(Procore said: boom)" in explain(500, "boom", "GET x")
+
+
+async def test_a_used_up_rate_limit_waits_for_its_reset_before_the_next_call(
+    client: ProcoreClient, procore: FakeProcore, seconds: Seconds, sleeps: Sleeps
+) -> None:
+    procore.rate_limit = (5, seconds.now + 30)
+    await client.get("standard_cost_code_lists", {"company_id": COMPANY})
+    procore.rate_limit = (0, seconds.now + 30)
+    await client.get("standard_cost_code_lists", {"company_id": COMPANY})
+    assert sleeps.waits == []  # the last one left was used: the next call waits
+    procore.rate_limit = None
+    await client.get("standard_cost_code_lists", {"company_id": COMPANY})
+    assert sleeps.waits == [30]
