@@ -96,9 +96,11 @@ async def mirror_rows(session: AsyncSession, ids: Iterable[int]) -> dict[int, Pr
 
 
 def _same(row: ProcoreCode | None, item: Item) -> bool:
+    # A held-back code is looked at again every time: what held it back may have gone away.
     return (
         row is not None
         and not row.deleted
+        and row.problem is None
         and (
             row.full_code,
             row.name,
@@ -178,7 +180,10 @@ async def _apply_leaf(
     pid = item.code.id
     code = await _find(session, pid, row.code)
     if code is not None and code.procore_id not in (None, pid):
-        return f"another Procore code (id {code.procore_id}) already has the code {row.code}"
+        earlier = await session.get(ProcoreCode, code.procore_id)
+        if earlier is not None and not earlier.deleted:
+            return f"another Procore code (id {code.procore_id}) already has the code {row.code}"
+        # Deleted in Procore and made again under a new id: the same code, followed anew.
     if code is None:
         await intake.apply_rows(session, [row], actor=ACTOR, surface=SURFACE, source=SOURCE)
         await _link(session, row.code, pid)
@@ -190,10 +195,14 @@ async def _apply_leaf(
             return f"another cost code already has the code {row.code}"
     wanted = {"code": row.code, "description": row.description, "division": row.division}
     changes: dict[str, object] = {k: v for k, v in wanted.items() if getattr(code, k) != v}
-    if code.procore_id is None:
+    if code.procore_id != pid:
         changes.update(procore_id=pid, source=SOURCE)
     state = State(code.state)
+    first_link = code.procore_id is None and set(changes) == {"procore_id", "source"}
     if not changes:
+        report.unchanged += 1
+    elif first_link and state is State.REJECTED:
+        await _link(session, code.code, pid)  # someone rejected it; Procore changed nothing
         report.unchanged += 1
     elif state is State.REJECTED:
         await statemachine.transition(
@@ -216,7 +225,7 @@ async def _after_export(
 ) -> None:
     """Record the change; QuickBooks already holds the item (or is about to) and is untouched."""
     if "procore_id" in changes:
-        await _link(session, code.code, int(str(changes.pop("procore_id"))))
+        await _link(session, code.code, int(str(changes.pop("procore_id"))), code.procore_id)
         changes.pop("source", None)
     if not changes:
         return
@@ -235,11 +244,18 @@ async def _after_export(
     report.after_export.append(code.code)
 
 
-async def _link(session: AsyncSession, code: str, procore_id: int) -> None:
-    # Only ever fills an empty link, so it needs no version: no one's edit can be overwritten.
+async def _link(
+    session: AsyncSession, code: str, procore_id: int, replacing: int | None = None
+) -> None:
+    # Only changes the link it expects, so it needs no version: no one's edit is overwritten.
+    expected = (
+        col(CostCode.procore_id).is_(None)
+        if replacing is None
+        else col(CostCode.procore_id) == replacing
+    )
     statement = (
         update(CostCode)
-        .where(col(CostCode.code) == code, col(CostCode.procore_id).is_(None))
+        .where(col(CostCode.code) == code, expected)
         .values(procore_id=procore_id, source=SOURCE)
         .execution_options(synchronize_session=False)
     )
@@ -293,7 +309,7 @@ async def apply_full_read(
 ) -> ReconcileReport:
     """A whole list: new and changed codes in, codes no longer there out."""
     report = ReconcileReport(read=len(codes))
-    await apply_items(session, items_from(codes), report, now)
+    # Deletions first: a code deleted and made again under a new id is then followed anew.
     present = {code.id for code in codes}
     known = (
         await session.exec(select(ProcoreCode).where(col(ProcoreCode.deleted).is_(False)))
@@ -301,4 +317,5 @@ async def apply_full_read(
     for row in known:
         if row.id not in present:
             await mark_deleted(session, row, report, now)
+    await apply_items(session, items_from(codes), report, now)
     return report

@@ -123,9 +123,16 @@ async def test_a_code_that_breaks_a_rule_is_held_back_with_its_reason(
     assert "description is blank" in reasons["09-200"]
     health = await link.health()
     assert health.held_back == 2
+    before = await audit_count(linked)
     again = await link.reconcile()
-    assert again.refused == []  # listed once; still held back (status lists them)
+    assert sorted(code for code, _ in again.refused) == ["09-200", "09:100"]  # listed each time
+    assert not again.changed and await audit_count(linked) == before
     assert (await link.health()).held_back == 2
+    procore.codes[next(i for i, c in procore.codes.items() if c["full_code"] == "09-200")][
+        "name"
+    ] = "Plaster"
+    fixed = await link.reconcile()
+    assert fixed.added == ["09-200"] and (await link.health()).held_back == 1
 
 
 async def test_changes_in_procore_update_ready_codes(
@@ -231,3 +238,70 @@ async def test_the_list_must_be_chosen_when_procore_has_several(
     health = await link.health()
     assert not health.healthy
     assert "PROCORE_COST_CODE_LIST_ID" in str(health.last_error)
+
+
+async def test_a_code_deleted_and_made_again_in_procore_is_followed_anew(
+    link: ProcoreLink, procore: FakeProcore, linked: Services
+) -> None:
+    ids = wbs(procore)
+    await link.reconcile()
+    del procore.codes[ids["03-300"]]
+    again = procore.add_code("03-300", "Cast-in-place concrete", ids["03"])
+    report = await link.reconcile()
+    code = (await codes(linked))["03-300"]
+    assert (code.procore_id, code.state) == (again, State.READY.value)
+    assert report.removed == ["03-300"] and report.resent == ["03-300"]
+    assert report.refused == []
+
+
+async def test_a_code_renamed_in_procore_keeps_its_row(
+    link: ProcoreLink, procore: FakeProcore, linked: Services
+) -> None:
+    ids = wbs(procore)
+    await link.reconcile()
+    procore.codes[ids["03-400"]]["full_code"] = "03-410"
+    procore.codes[ids["02-100"]]["full_code"] = "03-300"  # taken by another code
+    report = await link.reconcile()
+    found = await codes(linked)
+    assert "03-400" not in found and found["03-410"].procore_id == ids["03-400"]
+    assert found["02-100"].procore_id == ids["02-100"]  # held back, unchanged
+    assert dict(report.refused)["03-300"] == "another cost code already has the code 03-300"
+
+
+async def test_an_imported_code_rejected_in_slack_stays_rejected_when_linked(
+    link: ProcoreLink, procore: FakeProcore, linked: Services
+) -> None:
+    from bot import intake
+
+    async with db.session_scope(linked.sessions) as session:
+        await intake.apply_rows(
+            session,
+            [intake.Row(2, "02-100", "Site demolition", "Existing Conditions")],
+            actor="cli:t",
+            surface=Surface.CLI,
+            source="import:codes.csv",
+        )
+        row = (await session.exec(select(CostCode))).one()
+        await statemachine.transition(
+            session, code=row, target=State.REJECTED, actor="U1", surface=Surface.SLACK
+        )
+    ids = wbs(procore)
+    await link.reconcile()
+    code = (await codes(linked))["02-100"]
+    assert (code.state, code.procore_id) == (State.REJECTED.value, ids["02-100"])
+
+
+async def test_a_failed_code_deleted_in_procore_leaves_the_failed_list(
+    link: ProcoreLink, procore: FakeProcore, linked: Services
+) -> None:
+    ids = wbs(procore)
+    await link.reconcile()
+    async with db.session_scope(linked.sessions) as session:
+        row = (await session.exec(select(CostCode).where(CostCode.code == "03-300"))).one()
+        for target in (State.QUEUED, State.EXPORTING, State.FAILED):
+            row = await statemachine.transition(
+                session, code=row, target=target, actor="t", surface=Surface.CLI
+            )
+    del procore.codes[ids["03-300"]]
+    await link.reconcile()
+    assert (await codes(linked))["03-300"].state == State.REJECTED.value

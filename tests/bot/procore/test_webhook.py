@@ -156,3 +156,55 @@ async def test_healthz_says_how_the_link_is(server: Running, procore: FakeProcor
     assert health["procore"]["state"] == "ok"
     assert health["procore"]["last_reconcile"] is not None
     assert health["procore"]["writebacks_waiting"] == 0
+
+
+async def outcome(server: Running) -> str:
+    await server.link.idle()
+    rows = await deliveries(server.services)
+    return str(rows[-1].outcome)
+
+
+async def test_deliveries_that_are_not_ours_to_follow_are_ignored(
+    server: Running, procore: FakeProcore
+) -> None:
+    other_list = procore.add_code("40-100", "Elsewhere", list_id=99)
+    assert await server.deliver({**procore.delivery("create", 1), "company_id": 77}) == 204
+    assert "another Procore company" in await outcome(server)
+    assert (
+        await server.deliver({**procore.delivery("create", 1), "resource_name": "Projects"}) == 204
+    )
+    assert "not a standard cost code" in await outcome(server)
+    assert await server.deliver(procore.delivery("create", other_list)) == 204
+    assert "another cost code list" in await outcome(server)
+    assert await server.deliver(procore.delivery("delete", 123)) == 204
+    assert "never seen" in await outcome(server)
+    assert "40-100" not in await codes(server.services)
+
+
+async def test_a_code_gone_by_the_time_of_its_update_counts_as_deleted(
+    server: Running, procore: FakeProcore
+) -> None:
+    code_id = procore.add_code("41-100", "Short-lived")
+    await server.link.reconcile()
+    del procore.codes[code_id]
+    assert await server.deliver(procore.delivery("update", code_id)) == 204
+    assert (await outcome(server)).startswith("deleted")
+    assert (await codes(server.services))["41-100"].state == "rejected"
+
+
+async def test_a_code_that_gets_codes_under_it_becomes_a_division(
+    server: Running, procore: FakeProcore
+) -> None:
+    parent = procore.add_code("42", "Landscaping")
+    await server.link.reconcile()
+    assert (await codes(server.services))["42"].state == "ready"  # a code, for now
+    child = procore.add_code("42-100", "Planting", parent)
+    assert await server.deliver(procore.delivery("create", child)) == 204
+    await server.link.idle()
+    found = await codes(server.services)
+    assert found["42"].state == "rejected"
+    assert (found["42-100"].division, found["42-100"].state) == ("Landscaping", "ready")
+    procore.codes[parent]["name"] = "Landscape and planting"
+    assert await server.deliver(procore.delivery("update", parent)) == 204
+    await server.link.idle()
+    assert (await codes(server.services))["42-100"].division == "Landscape and planting"
