@@ -197,6 +197,18 @@ async def _apply_leaf(
     changes: dict[str, object] = {k: v for k, v in wanted.items() if getattr(code, k) != v}
     if code.procore_id != pid:
         changes.update(procore_id=pid, source=SOURCE)
+    await _change(session, code, changes, pid, report)
+    return None
+
+
+async def _change(
+    session: AsyncSession,
+    code: CostCode,
+    changes: dict[str, object],
+    pid: int,
+    report: ReconcileReport,
+) -> None:
+    """Apply what differs, as the code's state allows (as an import would)."""
     state = State(code.state)
     first_link = code.procore_id is None and set(changes) == {"procore_id", "source"}
     if not changes:
@@ -209,15 +221,14 @@ async def _apply_leaf(
             session, code=code, target=State.READY, actor=ACTOR, surface=SURFACE,
             changes=changes, detail="changed in Procore",
         )  # fmt: skip
-        report.resent.append(row.code)
+        report.resent.append(code.code)
     elif state in statemachine.EDITABLE:
         await statemachine.edit(
             session, code=code, changes=changes, actor=ACTOR, surface=SURFACE, action="update"
         )
-        report.updated.append(row.code)
+        report.updated.append(code.code)
     else:
         await _after_export(session, code, changes, report)
-    return None
 
 
 async def _after_export(
