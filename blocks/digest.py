@@ -7,7 +7,7 @@ from typing import Any
 
 from blocks.elements import Block, button, context, escape, plural, section, slack_date, who
 from blocks.ids import COMMAND, ActionId, BlockId, ListRef
-from blocks.messages import EPHEMERAL
+from blocks.messages import EPHEMERAL, procore_line
 from bot.connection_words import ConnectionState, full_text
 from bot.digest_view import DigestAction, DigestOutcome, DigestView, LastExport, ScheduleView
 from bot.domain import ListFilter
@@ -25,6 +25,10 @@ def digest_message(view: DigestView) -> dict[str, Any]:
     if trouble:
         blocks.append(section(f":warning: {trouble}"))
         text += f" {trouble}"
+    if view.procore is not None:
+        blocks.append(context(procore_line(view.procore)))
+        if not view.procore.healthy:
+            text += f" {escape(view.procore.words)}."
     return {"text": text, "blocks": blocks}
 
 

@@ -14,6 +14,7 @@ from blocks.ids import COMMAND
 from bot.connection_words import full_text
 from bot.domain import STATE_LABELS, State, StatusSummary
 from bot.errors import ERP_ACTIONS
+from bot.procore.view import ProcoreHealth
 
 EPHEMERAL = {"response_type": "ephemeral"}
 """Merged into replies only the asker should see (``respond`` and ``chat.postEphemeral``)."""
@@ -81,7 +82,23 @@ def status_message(summary: StatusSummary) -> dict[str, Any]:
         icon = ":white_check_mark:" if view.ok else ":warning:"
         blocks.append(section(f"{icon} *QuickBooks: {view.label}* — {words}"))
         text += f" QuickBooks: {view.label} — {words}"
+    if summary.procore is not None:
+        procore = procore_line(summary.procore)
+        blocks.append(context(procore))
+        text += f" {procore}"
     return {**EPHEMERAL, "text": text, "blocks": blocks}
+
+
+def procore_line(health: ProcoreHealth) -> str:
+    """One line on the Procore link: healthy or the problem, last reconcile, write-backs waiting."""
+    when = "never" if health.last_reconcile_at is None else slack_date(health.last_reconcile_at)
+    words = escape(health.words)
+    icon = ":white_check_mark:" if health.healthy else ":warning:"
+    held = f", {health.held_back} held back by a rule" if health.held_back else ""
+    return (
+        f"{icon} {words}. Last read of Procore's list: {when}; "
+        f"write-backs waiting: {health.writebacks_waiting}{held}."
+    )
 
 
 def error_message(text: str) -> dict[str, Any]:

@@ -83,6 +83,8 @@ async def cmd_status(args: argparse.Namespace, settings: Settings, out: TextIO, 
         if summary.connection is not None:
             view = summary.connection
             out.write(f"QuickBooks: {view.label} — {full_text(view)}\n")
+        if summary.procore is not None:
+            out.write(f"{summary.procore.words} (details: costcodes procore status)\n")
         return EXIT_OK
 
     return await _with_services(settings, work)
@@ -219,6 +221,19 @@ async def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO, 
     return await _with_services(settings, work)
 
 
+async def cmd_procore(
+    args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO
+) -> int:
+    from bot.procore import commands
+
+    if not settings.procore_enabled:
+        err.write(commands.LINK_OFF)
+        return EXIT_UNUSABLE
+    run = {"connect": commands.connect, "sync": commands.sync, "status": commands.status}
+    action = run[args.procore_command]
+    return await _with_services(settings, lambda services: action(services, args, out))
+
+
 Command = Callable[[argparse.Namespace, Settings, TextIO, TextIO], Awaitable[int]]
 
 
@@ -259,6 +274,13 @@ def build_parser() -> argparse.ArgumentParser:
     assign.set_defaults(handler=cmd_assign)
     exp = sub.add_parser("export", help="queue every Ready code that has an Income account")
     exp.set_defaults(handler=cmd_export)
+    procore = sub.add_parser("procore", help="the Procore link: connect, sync, status")
+    procore.set_defaults(handler=cmd_procore)
+    pro_sub = procore.add_subparsers(dest="procore_command", required=True, metavar="ACTION")
+    connect = pro_sub.add_parser("connect", help="register the webhook and its three triggers")
+    connect.add_argument("--url", required=True, help="public https URL of /procore/webhook")
+    pro_sub.add_parser("sync", help="read Procore's whole cost code list now")
+    pro_sub.add_parser("status", help="the link's state: list, last reconcile, write-backs")
     return parser
 
 

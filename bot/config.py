@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/costcodes.db"
@@ -43,6 +43,16 @@ class Settings(BaseSettings):
     digest_cron: str = "0 9 * * 1-5"
     tz: str = "UTC"
 
+    procore_client_id: str | None = None
+    """Without it the Procore link is off and nothing calls Procore (DESIGN §8)."""
+    procore_client_secret: SecretStr | None = None
+    procore_company_id: int | None = None
+    procore_api_url: str = "https://api.procore.com"
+    procore_login_url: str = "https://login.procore.com"
+    procore_cost_code_list_id: int | None = None
+    procore_webhook_token: SecretStr | None = None
+    procore_reconcile_minutes: int = Field(default=60, ge=1)
+
     @field_validator("erp_admins", mode="before")
     @classmethod
     def _split_admins(cls, value: object) -> object:
@@ -60,6 +70,28 @@ class Settings(BaseSettings):
                 f"not understood: {', '.join(bad)}"
             )
         return value
+
+    @model_validator(mode="after")
+    def _check_procore(self) -> Settings:
+        if self.procore_client_id is None:
+            return self
+        missing = [
+            name
+            for name, value in (
+                ("PROCORE_CLIENT_SECRET", self.procore_client_secret),
+                ("PROCORE_COMPANY_ID", self.procore_company_id),
+            )
+            if value is None
+        ]
+        if missing:
+            raise ValueError(
+                f"PROCORE_CLIENT_ID is set, so the Procore link also needs {' and '.join(missing)}"
+            )
+        return self
+
+    @property
+    def procore_enabled(self) -> bool:
+        return self.procore_client_id is not None
 
     @property
     def qbwc_max_body_bytes(self) -> int:

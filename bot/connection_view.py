@@ -57,5 +57,5 @@ async def status_summary(
     session: AsyncSession, *, now: datetime, settings: Settings
 ) -> StatusSummary:
     """Counts per state, the Web Connector's last contact and the QuickBooks connection."""
-    summary = await queries.status_summary(session)
+    summary = await queries.status_summary(session, settings)
     return replace(summary, connection=await current(session, now=now, settings=settings))

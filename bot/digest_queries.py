@@ -14,6 +14,7 @@ from bot.digest_view import DigestView, LastExport
 from bot.domain import State
 from bot.home_view import WaitingCode
 from bot.models import CostCode, ExportBatch
+from bot.procore import state as procore_state
 
 STALE_CONTACT = timedelta(hours=24)
 """A Web Connector silent this long (or never heard from) gets a warning in the digest.
@@ -41,6 +42,7 @@ async def load_view(
             if settings is None
             else await connection_view.current(session, now=now, settings=settings)
         ),
+        procore=await procore_state.health_if_on(session, settings),
     )
 
 

@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.procore.view import ProcoreHealth
 
 from bot.connection_words import ConnectionView
 
@@ -48,6 +52,8 @@ class DigestView:
     """The Web Connector has not called in for too long (or never): exports would wait."""
     connection: ConnectionView | None = None
     """QuickBooks' connection state; trouble other than silence gets its own warning."""
+    procore: ProcoreHealth | None = None
+    """The Procore link's health; None while the link is off."""
 
     @property
     def waiting(self) -> bool:

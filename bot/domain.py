@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.procore.view import ProcoreHealth
 
 from bot.connection_words import ConnectionView
 
@@ -77,6 +81,7 @@ class Surface(StrEnum):
     SLACK = "slack"
     WEB_CONNECTOR = "web connector"
     SCHEDULER = "scheduler"
+    PROCORE = "procore"
 
 
 def status_label(state: State, last_error: str | None = None) -> str:
@@ -193,6 +198,8 @@ class StatusSummary:
     counts: dict[State, int]
     last_contact: datetime | None
     connection: ConnectionView | None = None
+    procore: ProcoreHealth | None = None
+    """The Procore link's health; None while the link is off."""
 
 
 @dataclass(frozen=True, slots=True)

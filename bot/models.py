@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import BigInteger, DateTime, Index, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -47,6 +47,8 @@ class CostCode(SQLModel, table=True):
     description: str = Field(sa_type=Text)
     division: str | None = Field(default=None, max_length=255)
     source: str = Field(default="import", max_length=255)
+    procore_id: int | None = Field(default=None, sa_type=BigInteger, unique=True, index=True)
+    """The Procore standard cost code this one follows (source "procore"), if any."""
     state: str = Field(default="ready", max_length=20, index=True)
     income_account_id: int | None = Field(default=None, foreign_key="gl_account.id")
     expense_account_id: int | None = Field(default=None, foreign_key="gl_account.id")
@@ -276,3 +278,76 @@ class AppSetting(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
     value: str = Field(sa_type=Text)
     created_at: datetime = _ts()
+
+
+class ProcoreCode(SQLModel, table=True):
+    """Procore's standard cost code as last read: divisions included, so changes can be told."""
+
+    __tablename__ = "procore_code"
+
+    id: int = Field(sa_type=BigInteger, primary_key=True)
+    """Procore's own id."""
+    parent_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
+    full_code: str = Field(sa_type=Text)
+    name: str = Field(sa_type=Text)
+    division: str | None = Field(default=None, sa_type=Text)
+    is_division: bool = Field(default=False)
+    deleted: bool = Field(default=False)
+    problem: str | None = Field(default=None, sa_type=Text)
+    """The intake rule it breaks, in plain words; such a code is held back."""
+    updated_at: datetime = _ts()
+
+
+class ProcoreDelivery(SQLModel, table=True):
+    """A webhook delivery, stored before it is answered so that none is lost."""
+
+    __tablename__ = "procore_delivery"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ulid: str = Field(max_length=64, unique=True)
+    event_type: str = Field(max_length=16)
+    resource_name: str = Field(max_length=64)
+    resource_id: int = Field(sa_type=BigInteger)
+    body: str = Field(sa_type=Text)
+    received_at: datetime = _ts()
+    processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    outcome: str | None = Field(default=None, sa_type=Text)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = _ts()
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, sa_type=Text)
+
+
+class ProcoreWriteBack(SQLModel, table=True):
+    """The outbox: a code's QuickBooks ListID waiting to go back to Procore as its origin_id."""
+
+    __tablename__ = "procore_write_back"
+
+    id: int | None = Field(default=None, primary_key=True)
+    cost_code_id: int = Field(foreign_key="cost_code.id", unique=True)
+    procore_id: int = Field(sa_type=BigInteger)
+    origin_id: str = Field(max_length=64)
+    state: str = Field(default="pending", max_length=16, index=True)
+    """pending, sending (claimed by a worker until claimed_until), done."""
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = _ts()
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = _ts()
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ProcoreLinkState(SQLModel, table=True):
+    """How the Procore link is doing, one row per company, for status, /healthz and digests."""
+
+    __tablename__ = "procore_link_state"
+
+    company_id: int = Field(sa_type=BigInteger, primary_key=True)
+    list_id: int | None = Field(default=None, sa_type=BigInteger)
+    last_reconcile_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_reconcile: str | None = Field(default=None, sa_type=Text)
+    """What the last reconcile did, in words."""
+    last_delivery_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_ok_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, sa_type=Text)

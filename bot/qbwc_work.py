@@ -20,6 +20,7 @@ from bot import db, preflight, statemachine
 from bot.accounts import ACCOUNTS_SYNC
 from bot.domain import State, Surface
 from bot.models import CostCode, ExportBatch, GLAccount, QbwcJob, utcnow
+from bot.procore import outbox as procore_outbox
 from bot.qbwc_match import new_tag, request_id
 from bot.qbwc_results import Sent, Verdict, after_add, after_lookup
 from qbd.qbxml.types import (
@@ -204,6 +205,9 @@ async def _settle(
         )
         if target in (State.SUCCESS, State.FAILED):
             finished += len(moved)
+        if target is State.SUCCESS:  # in this transaction: the ListIDs go back to Procore once
+            for code in moved:
+                await procore_outbox.enqueue(session, code)
     return finished
 
 

@@ -8,8 +8,10 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.config import Settings
 from bot.domain import State, StatusSummary
 from bot.models import CostCode, QbwcTicket
+from bot.procore import state as procore_state
 
 
 async def count_by_state(session: AsyncSession) -> dict[State, int]:
@@ -28,8 +30,9 @@ async def last_web_connector_contact(session: AsyncSession) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-async def status_summary(session: AsyncSession) -> StatusSummary:
+async def status_summary(session: AsyncSession, settings: Settings | None = None) -> StatusSummary:
     return StatusSummary(
         counts=await count_by_state(session),
         last_contact=await last_web_connector_contact(session),
+        procore=await procore_state.health_if_on(session, settings),
     )

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from bot import __version__, connection_view, db, digests, home, queries, slack_app
 from bot import sandbox as sandbox_mode
 from bot.connection_words import full_text
+from bot.procore import link as procore_link
 from bot.qbwc import QbwcBackend
 from bot.scheduler import build_scheduler, every
 from bot.services import Services
@@ -52,6 +53,11 @@ async def healthz(request: web.Request) -> web.Response:
         log.warning("health check: database unreachable: %s", exc)
         body["database"] = f"error: {type(exc).__name__}"
     body["scheduler"] = "running" if request.app[SCHEDULER].running else "stopped"
+    if procore_link.PROCORE in request.app:  # only when the link is on
+        try:
+            body["procore"] = await procore_link.health_json(request.app[procore_link.PROCORE])
+        except Exception as exc:  # the database error is reported above
+            body["procore"] = {"state": "error", "message": type(exc).__name__}
     body["status"] = "ok" if body["database"] == "ok" else "degraded"
     return web.json_response(body, status=200 if body["status"] == "ok" else 503)
 
@@ -75,6 +81,8 @@ def build_web_app(services: Services) -> web.Application:
     if services.home_tabs is not None:
         every(app[SCHEDULER], "home-tabs", services.home_tabs.refresh, seconds=home.POLL_SECONDS)
     digests.install(app, app[SCHEDULER], services)  # schedules from the database
+    if services.settings.procore_enabled:  # POST /procore/webhook, reconcile, write-back
+        procore_link.install(app, app[SCHEDULER], services)
     app.on_startup.append(_start_scheduler)
     app.on_cleanup.append(_stop_scheduler)
     return app
