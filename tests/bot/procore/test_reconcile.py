@@ -305,3 +305,17 @@ async def test_a_failed_code_deleted_in_procore_leaves_the_failed_list(
     del procore.codes[ids["03-300"]]
     await link.reconcile()
     assert (await codes(linked))["03-300"].state == State.REJECTED.value
+
+
+async def test_procore_text_is_made_storable_or_held_back_naming_the_character(
+    link: ProcoreLink, procore: FakeProcore, linked: Services
+) -> None:
+    parent = procore.add_code("05", "Metals")
+    procore.add_code("05-100", "Structural steel \u2014 \u201cframing\u201d", parent)
+    procore.add_code("05-200", "Stahlbau \u6c34\u6ce5", parent)
+    report = await link.reconcile()
+    stored = await codes(linked)
+    assert sorted(stored) == ["05-100"]
+    assert stored["05-100"].description == 'Structural steel - "framing"'
+    reason = dict(report.refused)["05-200"]
+    assert "\u6c34" in reason or "U+6C34" in reason.upper()
