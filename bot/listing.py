@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -197,21 +198,42 @@ def list_renderer(clock: refresh.Clock) -> refresh.Renderer:
 
 async def find_or_adopt(session: AsyncSession, at: ListAt, now: datetime) -> PostedMessage:
     """The row of the copy that was clicked; one posted before rows were kept is adopted."""
-    statement = select(PostedMessage).where(
-        PostedMessage.channel == at.channel, PostedMessage.ts == at.ts
-    )
-    row = (await session.exec(statement)).first()
+    row = await _copy_at(session, at.channel, at.ts)
     if row is None:
-        row = PostedMessage(
-            channel=at.channel,
-            ts=at.ts,
-            kind=KIND,
-            list_filter=at.list_filter.value,
-            page=at.page,
-            created_at=now,
+        row = await keep_copy(
+            session,
+            PostedMessage(
+                channel=at.channel,
+                ts=at.ts,
+                kind=KIND,
+                list_filter=at.list_filter.value,
+                page=at.page,
+                created_at=now,
+            ),
         )
-        session.add(row)
-        await session.flush()
+    return row
+
+
+async def _copy_at(session: AsyncSession, channel: str, ts: str) -> PostedMessage | None:
+    statement = select(PostedMessage).where(
+        PostedMessage.channel == channel, PostedMessage.ts == ts
+    )
+    return (await session.exec(statement)).first()
+
+
+async def keep_copy(session: AsyncSession, row: PostedMessage) -> PostedMessage:
+    """Store a posted copy; if another request stored it first, that row.
+
+    A click can reach another server before the one that posted the list has stored its row.
+    """
+    try:
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        found = await _copy_at(session, row.channel, row.ts)
+        if found is None:
+            raise
+        return found
     return row
 
 

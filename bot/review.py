@@ -115,7 +115,8 @@ class Review:
                 "I can't post in this channel. Invite me with /invite @costcodes and try again."
             ) from exc
         async with self._session() as session:
-            session.add(
+            await listing.keep_copy(
+                session,
                 PostedMessage(
                     channel=str(posted["channel"]),
                     ts=str(posted["ts"]),
@@ -126,7 +127,7 @@ class Review:
                     shown=listing.shown_text(page),
                     refreshed_at=self.services.clock(),
                     created_at=self.services.clock(),
-                )
+                ),
             )
 
     async def show(self, caller: Caller, at: ListAt, list_filter: ListFilter, page: int) -> int:
