@@ -163,13 +163,8 @@ async def post(session: aiohttp.ClientSession, port: int, body: bytes) -> tuple[
     return (time.perf_counter() - started) * 1000, text
 
 
-def pick_body(ts: str, code_id: int, version: int, account: int) -> bytes:
-    action = {
-        "action_id": "pick-income",
-        "block_id": f"code:{code_id}:{version}:1",
-        "type": "external_select",
-        "selected_option": {"text": {"type": "plain_text", "text": "x"}, "value": str(account)},
-    }
+def block_actions(ts: str, action: dict[str, object]) -> bytes:
+    """A click on the list copy `ts`, as Slack posts it (the form's `payload`)."""
     payload = {
         "type": "block_actions",
         "user": {"id": USER},
@@ -180,6 +175,16 @@ def pick_body(ts: str, code_id: int, version: int, account: int) -> bytes:
         "actions": [action],
     }
     return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def pick_body(ts: str, code_id: int, version: int, account: int) -> bytes:
+    action = {
+        "action_id": "pick-income",
+        "block_id": f"code:{code_id}:{version}:1",
+        "type": "external_select",
+        "selected_option": {"text": {"type": "plain_text", "text": "x"}, "value": str(account)},
+    }
+    return block_actions(ts, action)
 
 
 def page_body(ts: str, page: int) -> bytes:
@@ -189,30 +194,12 @@ def page_body(ts: str, page: int) -> bytes:
         "type": "button",
         "value": f"ready:{page}",
     }
-    payload = {
-        "type": "block_actions",
-        "user": {"id": USER},
-        "team": {"id": "T1"},
-        "channel": {"id": CHANNEL},
-        "container": {"type": "message", "channel_id": CHANNEL, "message_ts": ts},
-        "message": {"ts": ts, "blocks": []},
-        "actions": [action],
-    }
-    return urlencode({"payload": json.dumps(payload)}).encode()
+    return block_actions(ts, action)
 
 
 def export_body(ts: str) -> bytes:
-    action = {"action_id": "export-codes", "block_id": "footer:1", "type": "button"}
-    payload = {
-        "type": "block_actions",
-        "user": {"id": USER},
-        "team": {"id": "T1"},
-        "channel": {"id": CHANNEL},
-        "container": {"type": "message", "channel_id": CHANNEL, "message_ts": ts},
-        "message": {"ts": ts, "blocks": []},
-        "actions": [{**action, "value": "ready:0"}],
-    }
-    return urlencode({"payload": json.dumps(payload)}).encode()
+    button = {"action_id": "export-codes", "block_id": "footer:1", "type": "button"}
+    return block_actions(ts, {**button, "value": "ready:0"})
 
 
 def copy_ts(user: int) -> str:
