@@ -142,3 +142,22 @@ def guarded(listener: Listener) -> Callable[[AsyncArgs], Awaitable[None]]:
 
     run.__name__ = run.__qualname__ = listener.__name__
     return run
+
+
+async def answered_in_modal(
+    ack: AsyncAck, save: Callable[[], Awaitable[T]], block_id: str
+) -> tuple[T] | None:
+    """Acknowledge a modal once `save` is committed; a refusal is answered in the modal itself.
+
+    Like `saved_before_ack`: past the budget the modal closes and the save goes on (its answer,
+    or its error, then comes as a message). Returns None when the modal showed the refusal.
+    """
+    task = asyncio.ensure_future(save())
+    await asyncio.wait({task}, timeout=SAVE_BUDGET_SECONDS)
+    if task.done() and not task.cancelled():
+        error = task.exception()
+        if isinstance(error, CostCodeError) and not isinstance(error, Refused):
+            await ack(response_action="errors", errors={block_id: error.message})
+            return None
+    await ack()
+    return (await task,)
