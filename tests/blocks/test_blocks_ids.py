@@ -31,6 +31,11 @@ def test_action_ids_are_stable() -> None:
         "UNDO_REJECT": "undo-reject",
         "RETRY_FAILED": "retry-failed",
         "REVIEW": "review-list",
+        "APPLY_DIVISION": "apply-division",
+        "TICK_CODES": "tick-codes",
+        "APPLY_TICKED": "apply-ticked",
+        "ACCEPT_SUGGESTIONS": "accept-suggestions",
+        "REJECT_CODE": "reject-code",
     }
     assert COMMAND == "/costcodes"
     assert NONE_VALUE == "none"
