@@ -28,10 +28,15 @@ def main() -> None:
     with (ROOT / "examples" / "cost_codes.csv").open(encoding="utf-8") as handle:
         codes = list(csv.DictReader(handle))
     with (ROOT / "examples" / "gl_accounts.csv").open(encoding="utf-8") as handle:
-        income = [(int(r["number"]), r["name"]) for r in csv.DictReader(handle) if "Income" in r["account_type"]]
+        chart = list(csv.DictReader(handle))
+    income = [(int(r["number"]), r["name"]) for r in chart if "Income" in r["account_type"]]
     picks = [
-        Picked(c["code"], division_of(c["code"], c["division"]), words(c["description"]),
-               truth(c["description"], c["division"]))
+        Picked(
+            c["code"],
+            division_of(c["code"], c["division"]),
+            words(c["description"]),
+            truth(c["description"], c["division"]),
+        )
         for c in codes
     ]
     hits = shown = 0
