@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from blocks.bulk import (
+    accept_button,
+    division_select,
+    reject_button,
+    suggestion_lines,
+    ticks_block,
+)
 from blocks.elements import (
     Block,
     Element,
@@ -80,6 +87,7 @@ def list_message(page: ListPage) -> dict[str, Any]:
     blocks = [
         *_top(page),
         *(rows or [section(_EMPTY[page.list_filter])]),
+        *_ticks(page),
         *_pager(page),
         *_footer(page),
         *_last_change(page),
@@ -125,6 +133,8 @@ def code_blocks(code: CodeView, render_version: int) -> list[Block]:
             external_select(ActionId.PICK_INCOME, INCOME_PLACEHOLDER, _initial(code.income)),
             external_select(ActionId.PICK_EXPENSE, EXPENSE_PLACEHOLDER, _initial(code.expense)),
         ]
+        if code.state is State.READY:
+            pickers.append(reject_button(code))
         block_id = code_block_id(code.id, code.version, render_version)
         blocks.append(actions(pickers, block_id=block_id))
     return blocks
@@ -140,6 +150,9 @@ def _row_text(code: CodeView) -> str:
     if code.rule_error:
         rule = escape(truncate(code.rule_error, _REASON_MAX))
         lines.append(f":warning: Held back from export: {rule}")
+    if code.state is State.REJECTED and code.reject_reason:
+        lines.append(f"Rejected: {escape(truncate(code.reject_reason, _REASON_MAX))}")
+    lines.extend(suggestion_lines(code))
     if code.state not in EDITABLE_STATES:
         lines.append(
             f"{INCOME_PLACEHOLDER}: {_account_text(code.income)} · "
@@ -204,10 +217,18 @@ def _footer(page: ListPage) -> list[Block]:
             button(EXPORT_LABEL, ActionId.EXPORT, value, style="primary"),
             button(REJECT_LABEL, ActionId.REJECT_ALL, value, style="danger", confirm=confirm),
         ]
+        extra = [accept_button(page.codes), division_select(page.divisions)]
+        buttons.extend(element for element in extra if element is not None)
         return [actions(buttons, block_id=block_id)]
     if page.list_filter is ListFilter.FAILED and page.total > 0:
         return [actions([button(RETRY_LABEL, ActionId.RETRY_FAILED, value)], block_id=block_id)]
     return []
+
+
+def _ticks(page: ListPage) -> list[Block]:
+    if page.list_filter is not ListFilter.READY or page.export is not None:
+        return []
+    return ticks_block(page.codes, page.render_version)
 
 
 def _last_change(page: ListPage) -> list[Block]:

@@ -39,6 +39,11 @@ class ActionId(StrEnum):
     RETRY_FAILED = "retry-failed"
     REVIEW = "review-list"
     REBIND_ACCOUNTS = "accounts-rebind"
+    APPLY_DIVISION = "apply-division"
+    TICK_CODES = "tick-codes"
+    APPLY_TICKED = "apply-ticked"
+    ACCEPT_SUGGESTIONS = "accept-suggestions"
+    REJECT_CODE = "reject-code"
 
 
 class BlockId(StrEnum):
@@ -50,6 +55,7 @@ class BlockId(StrEnum):
     PAGER = "list-pager"
     FOOTER = "list-footer"
     BANNER = "reject-banner"
+    TICKS = "list-ticks"
     DIGEST = "digest"
 
 
@@ -68,6 +74,12 @@ class CallbackId(StrEnum):
     POST_FILTER = "post-list-filter"
     IMPORT = "import-codes"
     IMPORT_FILE = "import-file"
+    APPLY = "apply-accounts"
+    APPLY_INCOME = "apply-income"
+    APPLY_EXPENSE = "apply-expense"
+    APPLY_OVERWRITE = "apply-overwrite"
+    REJECT = "reject-code"
+    REJECT_REASON = "reject-reason"
 
 
 HOME_OPENED = "app_home_opened"

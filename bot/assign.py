@@ -1,4 +1,4 @@
-"""Bulk account picks for the operator (`costcodes assign 03-* --income ACCOUNT`), audited."""
+"""`costcodes assign 03-* --income ACCOUNT`: the operator's side of `bot.bulk` (Slack: Apply)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from fnmatch import fnmatchcase
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import accounts, statemachine
-from bot.domain import State, Surface
+from bot import accounts, bulk
+from bot.domain import Surface
 from bot.errors import NotFound
 from bot.models import CostCode
 
@@ -37,19 +37,14 @@ async def assign_pattern(
     matched = [code for code in codes if fnmatchcase(code.code, pattern)]
     if not matched:
         raise NotFound(f'No cost code matches "{pattern}".')
-    report = AssignReport()
     changes = {
-        "income_account_id": income_account.id,
-        "expense_account_id": expense_account.id if expense_account else None,
+        bulk.INCOME: income_account.id,
+        bulk.EXPENSE: expense_account.id if expense_account else None,
     }
-    for code in matched:
-        if State(code.state) not in statemachine.EDITABLE:
-            report.skipped.append((code.code, f"it is {State(code.state).value}"))
-        elif all(getattr(code, key) == value for key, value in changes.items()):
-            report.unchanged.append(code.code)
-        else:
-            await statemachine.edit(
-                session, code=code, changes=changes, actor=actor, surface=surface, action="assign"
-            )
-            report.assigned.append(code.code)
-    return report
+    # The CLI spells out both accounts, so it overwrites like a pick in Slack would.
+    done = await bulk.apply(session, matched, changes, overwrite=True, actor=actor, surface=surface)
+    return AssignReport(
+        assigned=[code.code for code, _ in done.change],
+        unchanged=[code.code for code in done.unchanged],
+        skipped=[(code.code, reason) for code, reason in done.skipped],
+    )

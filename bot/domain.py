@@ -107,6 +107,14 @@ class AccountView:
 
 
 @dataclass(frozen=True, slots=True)
+class SuggestedAccount:
+    """An account the list suggests for a code, and why (shown as text, never as a pick)."""
+
+    account: AccountView
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
 class CodeView:
     """A cost code as a list row shows it."""
 
@@ -121,6 +129,9 @@ class CodeView:
     last_error: str | None = None
     rule_error: str | None = None
     updated_at: datetime | None = None
+    reject_reason: str | None = None
+    suggested_income: SuggestedAccount | None = None
+    suggested_expense: SuggestedAccount | None = None
 
     @property
     def report_name(self) -> str:
@@ -189,6 +200,8 @@ class ListPage:
     export: ExportNotice | None = None
     tally: ExportTally | None = None
     """Set on the copy an export was started from: it keeps that export's codes on it."""
+    divisions: tuple[tuple[str, int], ...] = ()
+    """Divisions with Ready codes and how many, for "Apply to division…" (Ready list only)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,3 +260,28 @@ class ExportProgress:
     @property
     def done(self) -> int:
         return self.succeeded + len(self.failed)
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyPreview:
+    """What Apply to division… (or to ticked codes) would touch, for its modal."""
+
+    scope: str
+    """In words: "Concrete", "every division", "3 ticked codes"."""
+    total: int
+    without_pick: int
+    with_pick: tuple[str, ...]
+    """Codes that already have a GL Account – Income (kept unless overwrite is ticked)."""
+    suggested: AccountView | None
+    metadata: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyOutcome:
+    """What an apply did, for the person's private answer."""
+
+    scope: str
+    account: str
+    changed: int
+    kept: tuple[str, ...]
+    skipped: int = 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from blocks.costcodes import list_message
-from bot import refresh, rules
+from bot import bulk, refresh, rules, suggestions
 from bot.accounts import to_view
 from bot.domain import (
     CodeView,
@@ -77,9 +77,11 @@ async def load_page(
         if running is not None and running.id is not None:
             export = ExportNotice(running.created_by, running.created_at, running.id)
     tally = await _tally(session, exported_here) if exported_here is not None else None
+    divisions = await bulk.divisions(session) if rejectable and export is None else []
+    suggested = await suggestions.for_page(session, codes)
     return ListPage(
         list_filter=list_filter,
-        codes=tuple(await code_views(session, codes)),
+        codes=tuple(await code_views(session, codes, suggested)),
         page=page,
         page_count=page_count,
         total=total,
@@ -89,6 +91,7 @@ async def load_page(
         banner=banner,
         export=export,
         tally=tally,
+        divisions=tuple(divisions),
     )
 
 
@@ -117,7 +120,11 @@ async def _tally(session: AsyncSession, batches: SelectOfScalar[int | None]) -> 
     )
 
 
-async def code_views(session: AsyncSession, codes: Sequence[CostCode]) -> list[CodeView]:
+async def code_views(
+    session: AsyncSession,
+    codes: Sequence[CostCode],
+    suggested: Mapping[int, suggestions.PageSuggestions] | None = None,
+) -> list[CodeView]:
     wanted = {
         account_id
         for code in codes
@@ -133,6 +140,7 @@ async def code_views(session: AsyncSession, codes: Sequence[CostCode]) -> list[C
         assert code.id is not None
         income = accounts.get(code.income_account_id)
         expense = accounts.get(code.expense_account_id)
+        hint = (suggested or {}).get(code.id) or suggestions.PageSuggestions()
         views.append(
             CodeView(
                 id=code.id,
@@ -146,6 +154,9 @@ async def code_views(session: AsyncSession, codes: Sequence[CostCode]) -> list[C
                 last_error=code.last_error,
                 rule_error=rules.violation_text(code.code, code.description),
                 updated_at=code.updated_at,
+                reject_reason=code.reject_reason if code.state == State.REJECTED else None,
+                suggested_income=hint.income,
+                suggested_expense=hint.expense,
             )
         )
     return views

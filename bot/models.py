@@ -54,6 +54,8 @@ class CostCode(SQLModel, table=True):
     expense_account_id: int | None = Field(default=None, foreign_key="gl_account.id")
     qb_list_id: str | None = Field(default=None, max_length=64)
     last_error: str | None = Field(default=None, sa_type=Text)
+    reject_reason: str | None = Field(default=None, sa_type=Text)
+    """Why a person rejected this one code (at most 300 characters); empty after Reject All."""
     needs_lookup: bool = Field(default=False)
     """The last add's result is unknown: ask QuickBooks before adding again (no duplicates)."""
     export_batch_id: int | None = Field(default=None, foreign_key="export_batch.id", index=True)

@@ -31,6 +31,7 @@ async def reject_all(
         target=State.REJECTED,
         actor=actor,
         surface=Surface.SLACK,
+        changes={"reject_reason": None},
         detail="Reject All",
     )
     if not moved:
@@ -78,6 +79,7 @@ async def undo(
         target=State.READY,
         actor=actor,
         surface=Surface.SLACK,
+        changes={"reject_reason": None},
         detail="Undo Reject All",
     )
     if row.banner and json.loads(row.banner).get("token") == token:

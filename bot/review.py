@@ -52,6 +52,7 @@ from bot.models import CostCode, PostedMessage, QbwcJob
 from bot.permissions import Permissions
 from bot.reads import ReadSessions
 from bot.refresh import Refresher
+from bot.review_bulk import BulkReview
 from bot.services import Services
 from bot.slack_export import ExportReporter
 from qbd.companyfile import CompanyFile
@@ -97,6 +98,7 @@ class Review:
         self.accounts = AccountIndex(self.reads.sessions)
         reporter.before_sync_reply(self.accounts.refresh)
         refresher.register(listing.KIND, listing.list_renderer(services.clock))
+        self.bulk = BulkReview(services, client, refresher, permissions)
 
     async def post_list(self, caller: Caller, list_filter: ListFilter) -> None:
         """Post page one of `list_filter` in the caller's channel and remember the copy."""

@@ -12,7 +12,7 @@ from bot.home import HomeTabs
 from bot.review import Review
 from bot.services import Services
 from bot.slack_import import SlackImport
-from handlers import actions, commands, errors, options
+from handlers import actions, bulk, commands, errors, options
 from handlers import home as home_listeners
 from handlers import imports as import_listeners
 
@@ -41,6 +41,7 @@ def register_all(
     app.middleware(inject(services, review, home, imports))
     commands.register(app)
     actions.register(app)
+    bulk.register(app)
     options.register(app)
     home_listeners.register(app)
     import_listeners.register(app)

@@ -150,3 +150,22 @@ def guarded(listener: Listener) -> Callable[[AsyncArgs], Awaitable[None]]:
 def _empty_answer(body: dict[str, Any]) -> dict[str, Any]:
     """The ack of a listener that failed first: no options for a picker, nothing otherwise."""
     return {"options": []} if body.get("type") == "block_suggestion" else {}
+
+
+async def answered_in_modal(
+    ack: AsyncAck, save: Callable[[], Awaitable[T]], block_id: str
+) -> tuple[T] | None:
+    """Acknowledge a modal once `save` is committed; a refusal is answered in the modal itself.
+
+    Like `saved_before_ack`: past the budget the modal closes and the save goes on (its answer,
+    or its error, then comes as a message). Returns None when the modal showed the refusal.
+    """
+    task = asyncio.ensure_future(save())
+    await asyncio.wait({task}, timeout=SAVE_BUDGET_SECONDS)
+    if task.done() and not task.cancelled():
+        error = task.exception()
+        if isinstance(error, CostCodeError) and not isinstance(error, Refused):
+            await ack(response_action="errors", errors={block_id: error.message})
+            return None
+    await ack()
+    return (await task,)

@@ -20,6 +20,7 @@ from bot.digest_view import DigestAction
 from bot.domain import ListAt, ListFilter
 from bot.errors import CostCodeError
 from bot.review import AccountPick
+from bot.review_bulk import ApplyChoice, RejectChoice, Shown
 from bot.slack_import import ImportSubmission, SlackFile
 from qbd.companyfile import CompanyFile
 
@@ -310,3 +311,87 @@ def _slack_file(item: Payload) -> SlackFile:
         filetype=str(item.get("filetype") or ""),
         size=size if isinstance(size, int) else None,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyOpen:
+    """Apply to division… (a division chosen) or Apply to ticked codes… (the ticked ids)."""
+
+    at: ListAt
+    trigger_id: str
+    division: str | None = None
+    ticked: tuple[int, ...] = ()
+
+
+@_reading
+def division_choice(body: Payload) -> ApplyOpen:
+    value = str(_action(body)["selected_option"]["value"])
+    return ApplyOpen(list_at(body), str(body["trigger_id"]), division=value)
+
+
+@_reading
+def ticked_codes(body: Payload) -> ApplyOpen:
+    """The ids ticked in the list's checkboxes, from the message state Slack sends with a click."""
+    ticked: list[int] = []
+    for block in ((body.get("state") or {}).get("values") or {}).values():
+        element = block.get(ActionId.TICK_CODES.value) or {}
+        ticked.extend(int(item["value"]) for item in element.get("selected_options") or ())
+    return ApplyOpen(list_at(body), str(body["trigger_id"]), ticked=tuple(ticked))
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptClick:
+    at: ListAt
+    shown: tuple[Shown, ...]
+
+
+def _id_or_none(text: str) -> int | None:
+    return int(text) if text else None
+
+
+@_reading
+def accept_click(body: Payload) -> AcceptClick:
+    """Accept suggestions carries `id:version:income:expense;…` for the codes it showed."""
+    shown = []
+    for part in str(_action(body)["value"]).split(";"):
+        code_id, version, income, expense = part.split(":")
+        shown.append(Shown(int(code_id), int(version), _id_or_none(income), _id_or_none(expense)))
+    return AcceptClick(list_at(body), tuple(shown))
+
+
+@dataclass(frozen=True, slots=True)
+class RejectClick:
+    at: ListAt
+    code_id: int
+    version: int
+    trigger_id: str
+
+
+@_reading
+def reject_click(body: Payload) -> RejectClick:
+    code_id, version = str(_action(body)["value"]).split(":")
+    return RejectClick(list_at(body), int(code_id), int(version), str(body["trigger_id"]))
+
+
+def _selected_id(values: Mapping[str, Any], block: str, action: str) -> int | None:
+    chosen = ((values.get(block) or {}).get(action) or {}).get("selected_option")
+    value = (chosen or {}).get("value")
+    return None if value in (None, NONE_VALUE) else int(value)
+
+
+@_reading
+def apply_choice(body: Payload) -> ApplyChoice:
+    values = _values(body)
+    boxes = (values.get(CallbackId.APPLY_OVERWRITE) or {}).get(CallbackId.APPLY_OVERWRITE) or {}
+    return ApplyChoice(
+        metadata=str(body["view"]["private_metadata"]),
+        income_id=_selected_id(values, CallbackId.APPLY_INCOME, ActionId.PICK_INCOME),
+        expense_id=_selected_id(values, CallbackId.APPLY_EXPENSE, ActionId.PICK_EXPENSE),
+        overwrite=bool(boxes.get("selected_options")),
+    )
+
+
+@_reading
+def reject_choice(body: Payload) -> RejectChoice:
+    field = _values(body)[CallbackId.REJECT_REASON][CallbackId.REJECT_REASON]
+    return RejectChoice(str(body["view"]["private_metadata"]), str(field.get("value") or ""))

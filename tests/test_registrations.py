@@ -12,9 +12,17 @@ from blocks.digest import digest_message
 from blocks.home import home_view
 from blocks.ids import COMMAND, ActionId, CallbackId, HomeActionId
 from bot.digest_view import DigestView
-from bot.domain import CodeView, ListFilter, ListPage, RejectBanner, State
+from bot.domain import (
+    AccountView,
+    CodeView,
+    ListFilter,
+    ListPage,
+    RejectBanner,
+    State,
+    SuggestedAccount,
+)
 from bot.home_view import HomeSummary
-from handlers import actions, options
+from handlers import actions, bulk, options
 from qbd.companyfile import CompanyFile
 from tests.handlers.conftest import fake_slack, make_driver, slack  # noqa: F401  (fixtures)
 from tests.handlers.slack_driver import CHANNEL, SlackDriver
@@ -22,9 +30,16 @@ from tests.test_manifest import manifest_command_names
 
 
 def _page(list_filter: ListFilter, state: State, **extra: Any) -> ListPage:
+    hint = SuggestedAccount(AccountView(1, "Construction Income", "4000", "Income"), "3 of 3")
     codes = tuple(
         CodeView(
-            id=n, code=f"03-{n:03d}", description="Concrete", division=None, state=state, version=1
+            id=n,
+            code=f"03-{n:03d}",
+            description="Concrete",
+            division=None,
+            state=state,
+            version=1,
+            suggested_income=hint,
         )
         for n in range(3)
     )
@@ -36,6 +51,7 @@ def _page(list_filter: ListFilter, state: State, **extra: Any) -> ListPage:
         "total": 30,
         "rejectable": 30 if state is State.READY else 0,
         "render_version": 1,
+        "divisions": (("03", 30),),
     }
     return ListPage(**{**fields, **extra})
 
@@ -65,8 +81,9 @@ def rendered_action_ids() -> set[str]:
 
 
 def test_every_action_id_has_a_listener_and_every_listener_id_is_an_action_id() -> None:
-    assert set(actions.LISTENERS) == set(ActionId)
-    assert rendered_action_ids() <= {a.value for a in actions.LISTENERS}
+    listened = {**actions.LISTENERS, **bulk.LISTENERS}
+    assert set(listened) == set(ActionId)
+    assert rendered_action_ids() <= {a.value for a in listened}
     assert rendered_action_ids() == {a.value for a in ActionId}  # none is dead either
 
 

@@ -121,7 +121,8 @@ def test_pickers_carry_placeholders_initial_options_and_versioned_block_id() -> 
     row = next(b for b in message["blocks"] if b.get("block_id", "").startswith("code:"))
     assert row["block_id"] == "code:1:9:7"
     assert parse_code_block_id(row["block_id"]).code_version == 9
-    income, expense = row["elements"]
+    income, expense, reject = row["elements"]
+    assert reject["action_id"] == "reject-code" and reject["value"] == "1:9"
     assert (income["action_id"], expense["action_id"]) == ("pick-income", "pick-expense")
     assert income["type"] == expense["type"] == "external_select"
     assert income["placeholder"]["text"] == "GL Account \u2013 Income"

@@ -32,6 +32,11 @@ def test_action_ids_are_stable() -> None:
         "RETRY_FAILED": "retry-failed",
         "REVIEW": "review-list",
         "REBIND_ACCOUNTS": "accounts-rebind",
+        "APPLY_DIVISION": "apply-division",
+        "TICK_CODES": "tick-codes",
+        "APPLY_TICKED": "apply-ticked",
+        "ACCEPT_SUGGESTIONS": "accept-suggestions",
+        "REJECT_CODE": "reject-code",
     }
     assert COMMAND == "/costcodes"
     assert NONE_VALUE == "none"
