@@ -161,6 +161,7 @@ class Workspace:
             "chat.update": self._update,
             "chat.delete": self._delete,
             "chat.postEphemeral": self._ephemeral,
+            "views.open": self._modal,
             "users.info": lambda args: {"ok": True, "user": self.user(str(args["user"]))},
             "usergroups.users.list": lambda args: {"ok": False, "error": "no_such_subteam"},
         }
@@ -223,6 +224,19 @@ class Workspace:
             ephemeral_to=str(args["user"]),
         )
         return {"ok": True, "message_ts": message.ts}
+
+    def _modal(self, args: Args) -> dict[str, Any]:
+        """The page draws no modals: say which one Slack would open, only to the person."""
+        view = args["view"]
+        if isinstance(view, str):
+            view = json.loads(view)
+        title = str(((view or {}).get("title") or {}).get("text") or "a form")
+        words = (
+            f"In Slack this opens the “{title}” form. The sandbox page does not draw Slack's "
+            "forms (modals); connect a workspace to use it."
+        )
+        self._store(CHANNEL, {"text": words}, ephemeral_to=USER)
+        return {"ok": True, "view": {"id": "V0SANDBOX"}}
 
     @staticmethod
     def _echo(message: Posted) -> dict[str, Any]:

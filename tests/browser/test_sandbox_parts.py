@@ -176,3 +176,13 @@ async def test_serve_without_slack_is_the_sandbox_and_with_slack_is_not(services
     configured = {"slack_bot_token": "xoxb-1", "slack_signing_secret": "secret"}
     assert await _serve_once(services, **configured) == 404
     assert await _serve_once(services, sandbox=False) == 404  # costcodes serve --no-sandbox
+
+
+def test_a_modal_is_described_to_the_person_instead_of_drawn() -> None:
+    workspace = Workspace()
+    view = {"type": "modal", "title": {"type": "plain_text", "text": "Reject 01-100"}}
+    assert workspace.call("views.open", {"trigger_id": "t", "view": json.dumps(view)}, BOT_TOKEN)[
+        "ok"
+    ]
+    (note,) = workspace.in_channel()
+    assert "“Reject 01-100” form" in str(note) and "does not draw" in str(note)

@@ -122,8 +122,24 @@ const SandboxBlocks = (() => {
     return wrap;
   }
 
+  // Ticks are shown; the sandbox sends no message state, so "ticked" reaches the bot empty.
+  function checkboxes(element) {
+    const node = el("div", "bk-checkboxes");
+    (element.options || []).forEach((option) => {
+      const label = el("label", "bk-checkbox");
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.value = option.value;
+      label.appendChild(box);
+      label.appendChild(textNode(option.text, "bk-checkbox-text"));
+      node.appendChild(label);
+    });
+    return node;
+  }
+
   function element(item, where) {
     if (item.type === "button") return button(item, where);
+    if (item.type === "checkboxes") return checkboxes(item);
     if (item.type === "static_select" || item.type === "external_select") return select(item, where);
     return el("span", "bk-unsupported", `[${item.type}]`);
   }
