@@ -192,3 +192,21 @@ async def test_accept_suggestions_saves_what_the_page_showed(slack: SlackDriver)
     after = await rows(slack)
     assert after[0] == before[0] + 1
     assert "Saved the suggested accounts" in slack.ephemerals(ADMIN)[-1]["text"]
+
+
+async def test_every_example_code_gets_an_income_account_in_a_handful_of_interactions(
+    slack: SlackDriver,
+) -> None:
+    """The issue's measure: 143 codes took ~290 menu interactions; the goal is at most 20."""
+    message = await posted_list(slack)
+    sent_before = len(slack.statuses)
+    # 1 open the division menu + 2 choose "Every division" (one request), then in the modal:
+    # 3 open the Income menu, 4 choose an account (a search request), 5 press Apply.
+    await slack.click(message, ActionId.APPLY_DIVISION, option="*")
+    modal = slack.fake.modals[-1]
+    assert "143 codes without a GL Account – Income will change" in texts(modal)
+    await slack.options(ActionId.PICK_INCOME.value, "4010")
+    await slack.submit(modal, income(await account_id(slack, "4010")))
+    requests = len(slack.statuses) - sent_before
+    assert requests == 3  # the menu choice, the search, the submission: 5 interactions
+    assert (await rows(slack))[0] == 143
