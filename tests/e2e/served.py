@@ -16,6 +16,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from tests.fakes import loopback
 from tests.handlers.slack_driver import ADMIN, SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,12 +114,7 @@ class Balancer:
         self._session = aiohttp.ClientSession()
         app = web.Application(client_max_size=256 * 1024 * 1024)
         app.router.add_route("*", "/{path:.*}", self._forward)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
+        self._runner, self.url = await loopback.serve(app)
 
     async def stop(self) -> None:
         if self._runner is not None:

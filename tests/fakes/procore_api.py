@@ -18,6 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes import loopback
+
 CLIENT_ID = "procore-client-id"
 CLIENT_SECRET = "procore-client-secret"
 COMPANY = 4_000_000_000_123
@@ -156,12 +158,7 @@ class FakeProcore:
         app.router.add_patch(f"{API}/webhooks/hooks/{{id}}", self._update_hook)
         app.router.add_get(f"{API}/webhooks/hooks/{{id}}/triggers", self._list_triggers)
         app.router.add_post(f"{API}/webhooks/hooks/{{id}}/triggers", self._create_trigger)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
+        self._runner, self.url = await loopback.serve(app)
 
     async def stop(self) -> None:
         if self._runner is not None:

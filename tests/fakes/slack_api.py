@@ -22,6 +22,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tests.fakes import loopback
+
 BOT_USER = "UBOT"
 TEAM = "T0001"
 ENVELOPE_SECONDS = 10.0
@@ -179,12 +181,7 @@ class FakeSlack:
     async def start(self) -> None:
         app = web.Application()
         self.routes(app)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://127.0.0.1:{port}"
+        self._runner, self.base_url = await loopback.serve(app)
 
     async def stop(self) -> None:
         if self._socket is not None:
