@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -20,15 +19,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from loopback import free_port, wait_port  # noqa: E402  (bench/, beside this script)
+
 from qbd.simulator import QuickBooksSimulator, WebConnectorSimulator  # noqa: E402
 
 TYPES = ("Income", "Expense", "CostOfGoodsSold", "OtherExpense", "Bank", "OtherIncome")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def rss_mb(pid: int) -> float:
@@ -51,17 +46,6 @@ async def cli(env: dict[str, str], *args: str) -> None:
         stderr=asyncio.subprocess.DEVNULL,
     )
     await process.wait()
-
-
-async def wait_port(port: int) -> None:
-    for _ in range(600):
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        except OSError:
-            await asyncio.sleep(0.1)
-    raise SystemExit(f"nothing listens on {port}")
 
 
 async def until_done(connector: WebConnectorSimulator) -> None:

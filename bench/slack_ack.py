@@ -25,7 +25,6 @@ import asyncio
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,8 @@ from sqlmodel import select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from loopback import free_port, wait_port  # noqa: E402  (bench/, beside this script)
 
 from bot import accounts, db, intake  # noqa: E402
 from bot.account_index import AccountIndex  # noqa: E402
@@ -66,12 +67,6 @@ SETTLE_SECONDS = 5.0
 BURST_PAUSE_SECONDS = 2.0
 """Between two bursts, so the after-ack work of one is done before the next."""
 TYPES = ("Income", "Expense", "CostOfGoodsSold", "OtherExpense", "Bank", "OtherIncome")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def settings(url: str, slack_url: str, port: int) -> Settings:
@@ -229,7 +224,7 @@ class Load:
     """Each user's last acknowledged page turn: user -> zero-based page."""
 
 
-async def load(port: int, users: int, rounds: int, bursts: int) -> Load:
+async def load(port: int, users: int, rounds: int, bursts: int, accounts: int) -> Load:
     done = Load()
     async with aiohttp.ClientSession() as session:
         for _ in range(users):  # one copy each, posted in order: copy n has ts copy_ts(n)
@@ -248,7 +243,7 @@ async def load(port: int, users: int, rounds: int, bursts: int) -> Load:
 
         async def act(kind: str, n: int, code_id: int, page: int, rng: random.Random) -> None:
             """One person's pick, their next keystroke in a picker, and a page turn."""
-            account = 1 + rng.randrange(1000)
+            account = 1 + rng.randrange(min(1000, accounts))  # an account that exists
             spent, _ = await post(session, port, pick_body(copy_ts(n), code_id, 1, account))
             done.picks[code_id] = account
             done.times[f"{kind}pick"].append(spent)
@@ -344,17 +339,6 @@ def start(args: list[str]) -> subprocess.Popen[bytes]:
     )
 
 
-async def wait_port(port: int) -> None:
-    for _ in range(300):
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        except OSError:
-            await asyncio.sleep(0.1)
-    raise SystemExit(f"nothing listens on {port}")
-
-
 async def measure(mode: str, url: str, slack_url: str, args: argparse.Namespace) -> Load:
     port = free_port()
     server = start(
@@ -363,7 +347,7 @@ async def measure(mode: str, url: str, slack_url: str, args: argparse.Namespace)
     try:
         await wait_port(port)
         await post_warmup(port)
-        done = await load(port, args.users, args.rounds, args.bursts)
+        done = await load(port, args.users, args.rounds, args.bursts, args.accounts)
         if mode == "real":
             LOST.update(await lost_actions(url, port, done))
         return done
