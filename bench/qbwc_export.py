@@ -21,13 +21,15 @@ from aiohttp.test_utils import TestServer
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import accounts, db, intake  # noqa: E402
-from bot.assign import assign_pattern  # noqa: E402
+from bot.accounts import chart as accounts  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.domain import Surface  # noqa: E402
-from bot.export import start_export  # noqa: E402
+from bot.core import open_services  # noqa: E402
+from bot.costcodes import intake  # noqa: E402
+from bot.costcodes.assign import assign_pattern  # noqa: E402
+from bot.costcodes.domain import Surface  # noqa: E402
+from bot.export.start import start_export  # noqa: E402
 from bot.server import build_web_app  # noqa: E402
-from bot.services import open_services  # noqa: E402
+from bot.store import db  # noqa: E402
 from qbd.simulator import QuickBooksSimulator, WebConnectorSimulator  # noqa: E402
 
 

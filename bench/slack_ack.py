@@ -44,14 +44,16 @@ sys.path.insert(0, str(ROOT))
 
 from loopback import free_port, wait_port  # noqa: E402  (bench/, beside this script)
 
-from bot import accounts, db, intake  # noqa: E402
-from bot.account_index import AccountIndex  # noqa: E402
+from bot.accounts import chart as accounts  # noqa: E402
+from bot.accounts.index import AccountIndex  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.domain import Surface  # noqa: E402
-from bot.models import CostCode, PostedMessage  # noqa: E402
-from bot.reads import ReadSessions  # noqa: E402
+from bot.core import Services  # noqa: E402
+from bot.costcodes import intake  # noqa: E402
+from bot.costcodes.domain import Surface  # noqa: E402
 from bot.server import build_web_app, freeze_startup_heap  # noqa: E402
-from bot.services import Services  # noqa: E402
+from bot.store import db  # noqa: E402
+from bot.store.models import CostCode, PostedMessage  # noqa: E402
+from bot.store.reads import ReadSessions  # noqa: E402
 from qbd.qbxml.types import AccountInfo  # noqa: E402
 from tests.fakes.signing import signed_headers  # noqa: E402
 
@@ -109,7 +111,7 @@ async def seed(url: str, count: int) -> None:
 
 def bare_app(config: Settings) -> AsyncApp:
     """The same Bolt set-up (signature check, client, auth.test) with listeners that only ack."""
-    from bot.slack_app import make_client
+    from bot.slack.bolt import make_client
 
     app = AsyncApp(signing_secret=SECRET, client=make_client(config))
 
@@ -128,7 +130,7 @@ def bare_app(config: Settings) -> AsyncApp:
 
 
 async def serve(mode: str, url: str, slack_url: str, port: int) -> None:
-    from bot.slack_app import events_handler
+    from bot.slack.bolt import events_handler
 
     config = settings(url, slack_url, port)
     engine = db.make_engine(url)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from bot.suggest import Evidence, Picked, division_of, named, suggest, words
+from bot.review.suggest import Evidence, Picked, division_of, named, suggest, words
 
 ROOT = Path(__file__).resolve().parent.parent
 BY_DIVISION = {"Site Overhead": 4030, "Landscaping and Paving": 4050, "Interior Finishes": 4020}

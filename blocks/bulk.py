@@ -28,7 +28,7 @@ from blocks.elements import (
 )
 from blocks.ids import ActionId, BlockId, CallbackId, versioned
 from blocks.messages import EPHEMERAL
-from bot.domain import AccountView, ApplyOutcome, ApplyPreview, CodeView, State
+from bot.costcodes.domain import AccountView, ApplyOutcome, ApplyPreview, CodeView, State
 
 APPLY_DIVISION_LABEL = "Apply to division…"
 APPLY_TICKED_LABEL = "Apply to ticked codes…"

@@ -38,7 +38,7 @@ from blocks.ids import (
     list_block_id,
     versioned,
 )
-from bot.domain import (
+from bot.costcodes.domain import (
     COST_TYPE,
     AccountView,
     CodeView,

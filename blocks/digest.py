@@ -8,9 +8,9 @@ from typing import Any
 from blocks.elements import Block, button, context, escape, plural, section, slack_date, who
 from blocks.ids import COMMAND, ActionId, BlockId, ListRef
 from blocks.messages import EPHEMERAL, procore_line
-from bot.connection_words import ConnectionState, full_text
-from bot.digest_view import DigestAction, DigestOutcome, DigestView, LastExport, ScheduleView
-from bot.domain import ListFilter
+from bot.connection.words import ConnectionState, full_text
+from bot.costcodes.domain import ListFilter
+from bot.digests.views import DigestAction, DigestOutcome, DigestView, LastExport, ScheduleView
 
 TITLE = "Cost code digest"
 INCOME = "GL Account – Income"

@@ -9,14 +9,14 @@ from typing import Any
 from blocks.elements import button, context, escape, plural, section, slack_date, who
 from blocks.ids import ActionId, ListRef
 from blocks.messages import EPHEMERAL
-from bot.connection_words import (
+from bot.connection.words import (
     GOES_ON,
     ConnectionState,
     ConnectionView,
     headline,
     how_to_fix,
 )
-from bot.domain import ExportProgress, FailedCode, ListFilter
+from bot.costcodes.domain import ExportProgress, FailedCode, ListFilter
 
 MAX_LISTED = 30
 """Failures listed by name in one reply; the rest are counted (section text holds 3,000)."""

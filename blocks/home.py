@@ -26,8 +26,8 @@ from blocks.elements import (
     truncate,
 )
 from blocks.ids import COMMAND, CallbackId, HomeActionId
-from bot.domain import STATE_LABELS, ListFilter, State
-from bot.home_view import ConnectionHealth, HomeSummary
+from bot.costcodes.domain import STATE_LABELS, ListFilter, State
+from bot.home.views import ConnectionHealth, HomeSummary
 
 TITLE = "Cost Code Export"
 POST_LABEL = "Post the list in a channel…"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from bot.domain import ListFilter
+from bot.costcodes.domain import ListFilter
 
 COMMAND = "/costcodes"
 NONE_VALUE = "none"

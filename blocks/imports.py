@@ -1,6 +1,7 @@
 """`/costcodes import` as Block Kit: the modal with its file field, and the private report.
 
-The report is the CLI's (`bot.intake.report_lines`), line for line, so the two never disagree.
+The report is the CLI's (`bot.costcodes.intake.report_lines`), line for line, so the two
+never disagree.
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ from blocks.elements import (
     slack_date,
 )
 from blocks.ids import COMMAND
-from bot.connection_words import full_text
-from bot.domain import STATE_LABELS, State, StatusSummary
+from bot.connection.words import full_text
+from bot.costcodes.domain import STATE_LABELS, State, StatusSummary
 from bot.errors import ERP_ACTIONS
 from bot.procore.view import ProcoreHealth
 

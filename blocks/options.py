@@ -7,7 +7,7 @@ from typing import Any
 
 from blocks.elements import option
 from blocks.ids import NONE_VALUE
-from bot.domain import AccountView
+from bot.costcodes.domain import AccountView
 
 MAX_OPTIONS = 100
 NONE_LABEL = "— none —"

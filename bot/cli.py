@@ -10,15 +10,20 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot import connection_view, db, export, intake, kept, rebind
-from bot.assign import assign_pattern
+from bot.accounts import rebind
 from bot.config import Settings, get_settings
-from bot.connection_words import full_text
-from bot.domain import STATE_LABELS, Surface
+from bot.connection import views as connection_view
+from bot.connection.words import full_text
+from bot.core import Services, open_services
+from bot.costcodes import intake
+from bot.costcodes.assign import assign_pattern
+from bot.costcodes.domain import STATE_LABELS, Surface
 from bot.errors import CostCodeError
+from bot.export import start as export
 from bot.logs import configure
 from bot.progress import ProgressBar
-from bot.services import Services, open_services
+from bot.store import app_settings as kept
+from bot.store import db
 from qbd import qwc
 
 EXIT_OK, EXIT_SOME_REJECTED, EXIT_UNUSABLE = 0, 1, 2

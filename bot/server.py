@@ -11,13 +11,19 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 
-from bot import __version__, connection_view, db, digests, home, queries, slack_app
+from bot import __version__
 from bot import sandbox as sandbox_mode
-from bot.connection_words import full_text
+from bot.connection import views as connection_view
+from bot.connection.words import full_text
+from bot.core import Services
+from bot.costcodes import counts as queries
+from bot.digests import service as digests
+from bot.home import service as home
+from bot.jobs import build_scheduler, every
 from bot.procore import link as procore_link
-from bot.qbwc import QbwcBackend
-from bot.scheduler import build_scheduler, every
-from bot.services import Services
+from bot.slack import bolt as slack_app
+from bot.store import db
+from bot.webconnector.backend import QbwcBackend
 from qbd.webconnector import qbwc_routes
 
 log = logging.getLogger(__name__)

@@ -7,11 +7,11 @@ from collections.abc import Awaitable, Callable
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
-from bot.domain import Caller
-from bot.home import HomeTabs
-from bot.review import Review
-from bot.services import Services
-from bot.slack_import import SlackImport
+from bot.core import Services
+from bot.costcodes.domain import Caller
+from bot.costcodes.slack_import import SlackImport
+from bot.home.service import HomeTabs
+from bot.review.service import Review
 from handlers import actions, bulk, commands, errors, options
 from handlers import home as home_listeners
 from handlers import imports as import_listeners

@@ -8,8 +8,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from blocks.ids import ActionId
-from bot.domain import Caller
-from bot.review import Review
+from bot.costcodes.domain import Caller
+from bot.review.service import Review
 from handlers import inputs
 from handlers.errors import guarded, saved_before_ack
 

@@ -9,10 +9,10 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from blocks.digest import digest_reply
 from blocks.ids import COMMAND
 from blocks.messages import help_message, status_message
-from bot.digests import Digests
-from bot.domain import Caller
-from bot.review import Review
-from bot.slack_import import SlackImport
+from bot.costcodes.domain import Caller
+from bot.costcodes.slack_import import SlackImport
+from bot.digests.service import Digests
+from bot.review.service import Review
 from handlers.errors import guarded
 from handlers.inputs import (
     AccountsSyncCommand,

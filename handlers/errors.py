@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.messages import error_message, not_permitted_message, unexpected_error_message
 from bot.errors import CostCodeError
-from bot.permissions import Refused
+from bot.slack.permissions import Refused
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from blocks.ids import HOME_OPENED, CallbackId, HomeActionId
-from bot.domain import Caller
-from bot.home import HomeTabs
+from bot.costcodes.domain import Caller
+from bot.home.service import HomeTabs
 from handlers import inputs
 from handlers.errors import guarded
 

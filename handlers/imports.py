@@ -7,9 +7,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from blocks.ids import CallbackId
-from bot import slack_import
-from bot.domain import Caller
-from bot.slack_import import SlackImport
+from bot.costcodes import slack_import
+from bot.costcodes.domain import Caller
+from bot.costcodes.slack_import import SlackImport
 from handlers import inputs
 from handlers.errors import guarded
 

@@ -15,13 +15,13 @@ from blocks.ids import (
     list_ref_from_blocks,
     parse_code_block_id,
 )
-from bot.accounts import Purpose
-from bot.digest_view import DigestAction
-from bot.domain import ListAt, ListFilter
+from bot.accounts.chart import Purpose
+from bot.costcodes.domain import ListAt, ListFilter
+from bot.costcodes.slack_import import ImportSubmission, SlackFile
+from bot.digests.views import DigestAction
 from bot.errors import CostCodeError
-from bot.review import AccountPick
-from bot.review_bulk import ApplyChoice, RejectChoice, Shown
-from bot.slack_import import ImportSubmission, SlackFile
+from bot.review.bulk import ApplyChoice, RejectChoice, Shown
+from bot.review.service import AccountPick
 from qbd.companyfile import CompanyFile
 
 Payload = Mapping[str, Any]

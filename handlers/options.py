@@ -9,8 +9,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from blocks.ids import ActionId
 from blocks.options import account_options
-from bot.accounts import Purpose
-from bot.review import Review
+from bot.accounts.chart import Purpose
+from bot.review.service import Review
 from handlers import inputs
 from handlers.errors import guarded
 

@@ -14,9 +14,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
-from bot import db
 from bot.config import Settings
-from bot.services import Services
+from bot.core import Services
+from bot.store import db
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

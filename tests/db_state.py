@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
-from bot.services import Services
+from bot.core import Services
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
 

@@ -11,8 +11,7 @@ from blocks.costcodes import list_message
 from blocks.digest import digest_message
 from blocks.home import home_view
 from blocks.ids import COMMAND, ActionId, CallbackId, HomeActionId
-from bot.digest_view import DigestView
-from bot.domain import (
+from bot.costcodes.domain import (
     AccountView,
     CodeView,
     ListFilter,
@@ -21,7 +20,8 @@ from bot.domain import (
     State,
     SuggestedAccount,
 )
-from bot.home_view import HomeSummary
+from bot.digests.views import DigestView
+from bot.home.views import HomeSummary
 from handlers import actions, bulk, options
 from qbd.companyfile import CompanyFile
 from tests.handlers.conftest import fake_slack, make_driver, slack  # noqa: F401  (fixtures)

@@ -6,9 +6,8 @@ from alembic import context
 from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
-from bot import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from bot.config import get_settings
-from bot.db import make_engine
+from bot.store.db import make_engine
 
 target_metadata = SQLModel.metadata
 

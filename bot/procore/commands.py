@@ -6,10 +6,10 @@ import argparse
 from datetime import datetime
 from typing import TextIO
 
-from bot import db
+from bot.core import Services
 from bot.procore import state
 from bot.procore.link import ProcoreLink
-from bot.services import Services
+from bot.store import db
 
 EXIT_OK, EXIT_PROCORE = 0, 1
 LINK_OFF = (

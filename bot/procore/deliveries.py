@@ -17,12 +17,12 @@ from sqlalchemy import or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import db
-from bot.models import ProcoreCode, ProcoreDelivery
 from bot.procore import reconcile
 from bot.procore.client import ProcoreError
 from bot.procore.reconcile import Item, ReconcileReport
 from bot.procore.source import CostCodeSource, SourceCode
+from bot.store import db
+from bot.store.models import ProcoreCode, ProcoreDelivery
 
 log = logging.getLogger(__name__)
 

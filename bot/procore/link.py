@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot import db
+from bot.core import Services
+from bot.jobs import every
 from bot.procore import state, webhook
 from bot.procore.client import ProcoreClient, ProcoreError, Sleep
 from bot.procore.deliveries import RESOURCE, DeliveryProcessor
@@ -23,8 +24,7 @@ from bot.procore.outbox import WriteBackWorker
 from bot.procore.reconcile import ReconcileReport, apply_full_read
 from bot.procore.source import ProcoreSource
 from bot.procore.view import ProcoreHealth
-from bot.scheduler import every
-from bot.services import Services
+from bot.store import db
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import db
-from bot.models import CostCode, ProcoreWriteBack
 from bot.procore.client import ProcoreError
 from bot.procore.source import SYNC_BATCH, CostCodeSource
+from bot.store import db
+from bot.store.models import CostCode, ProcoreWriteBack
 
 log = logging.getLogger(__name__)
 

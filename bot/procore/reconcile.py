@@ -16,10 +16,10 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import intake, rules, statemachine
-from bot.domain import State, Surface
-from bot.models import CostCode, ProcoreCode
+from bot.costcodes import intake, rules, statemachine
+from bot.costcodes.domain import State, Surface
 from bot.procore.source import SourceCode
+from bot.store.models import CostCode, ProcoreCode
 
 log = logging.getLogger(__name__)
 

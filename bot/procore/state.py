@@ -10,8 +10,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
-from bot.models import ProcoreCode, ProcoreLinkState, ProcoreWriteBack
 from bot.procore.view import ProcoreHealth
+from bot.store.models import ProcoreCode, ProcoreLinkState, ProcoreWriteBack
 
 
 async def _ensure(session: AsyncSession, company_id: int) -> None:

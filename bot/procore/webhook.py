@@ -18,9 +18,9 @@ from pydantic import SecretStr
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from bot import db
-from bot.models import ProcoreDelivery, utcnow
 from bot.procore import state
+from bot.store import db
+from bot.store.models import ProcoreDelivery, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from bot.core import Services
 from bot.sandbox import mode
 from bot.sandbox.app import Sandbox
-from bot.services import Services
 
 log = logging.getLogger(__name__)
 

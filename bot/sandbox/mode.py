@@ -16,11 +16,13 @@ from pydantic import SecretStr
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot import accounts, db, intake
+from bot.accounts import chart as accounts
 from bot.config import Settings
-from bot.domain import Surface
-from bot.models import CostCode, GLAccount
-from bot.services import Services
+from bot.core import Services
+from bot.costcodes import intake
+from bot.costcodes.domain import Surface
+from bot.store import db
+from bot.store.models import CostCode, GLAccount
 from qbd.qbxml.types import AccountInfo
 from qbd.simulator import QuickBooksSimulator, SimAccount
 

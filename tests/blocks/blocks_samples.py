@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.domain import (
+from bot.costcodes.domain import (
     AccountView,
     CodeView,
     ExportNotice,

@@ -11,9 +11,9 @@ from blocks.accounts import rebind_confirm_message, rebind_requested_message
 from blocks.digest import digest_message
 from blocks.export import hold_text, silence_message, status_message
 from blocks.messages import status_message as costcodes_status
-from bot.connection_words import ConnectionState, ConnectionView
-from bot.digest_view import DigestView
-from bot.domain import State, StatusSummary
+from bot.connection.words import ConnectionState, ConnectionView
+from bot.costcodes.domain import State, StatusSummary
+from bot.digests.views import DigestView
 from qbd.companyfile import CompanyFile
 
 NORTHWIND = CompanyFile(r"C:\QB\Northwind.qbw", "Northwind <Builders> & Co")

@@ -21,7 +21,7 @@ from slack_limits import all_blocks, assert_within_limits
 
 from blocks.costcodes import banner_text, list_message
 from blocks.ids import ActionId, ListRef, parse_code_block_id, parse_list_block_id
-from bot.domain import LastChange, ListFilter, RejectBanner, State
+from bot.costcodes.domain import LastChange, ListFilter, RejectBanner, State
 
 Snapshot = Callable[[str, Any], None]
 

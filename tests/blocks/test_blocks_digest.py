@@ -13,8 +13,8 @@ from slack_limits import assert_within_limits
 
 from blocks.digest import digest_message, digest_reply, wait_text
 from blocks.ids import ActionId, ListRef
-from bot.digest_view import DigestAction, DigestOutcome, DigestView, LastExport, ScheduleView
-from bot.domain import ListFilter
+from bot.costcodes.domain import ListFilter
+from bot.digests.views import DigestAction, DigestOutcome, DigestView, LastExport, ScheduleView
 
 Snapshot = Callable[[str, Any], None]
 BUSY = DigestView(

@@ -13,7 +13,7 @@ from blocks.export import (
     stale_message,
     status_message,
 )
-from bot.domain import ExportProgress, FailedCode
+from bot.costcodes.domain import ExportProgress, FailedCode
 
 STARTED = datetime(2026, 11, 26, 10, 42, tzinfo=UTC)
 

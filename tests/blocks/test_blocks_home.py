@@ -13,9 +13,9 @@ from slack_limits import assert_view_within_limits, assert_within_limits
 from blocks.home import FAILED_LABEL, home_view, post_list_modal
 from blocks.ids import CallbackId, HomeActionId
 from blocks.imports import REPORT_BLOCKS_MAX, import_modal, import_report_message
-from bot.digest_view import LastExport
-from bot.domain import State
-from bot.home_view import ConnectionHealth, HomeSummary, WaitingCode
+from bot.costcodes.domain import State
+from bot.digests.views import LastExport
+from bot.home.views import ConnectionHealth, HomeSummary, WaitingCode
 
 Snapshot = Callable[[str, Any], None]
 BUSY = HomeSummary(

@@ -16,7 +16,7 @@ from blocks.ids import (
     parse_code_block_id,
     parse_list_block_id,
 )
-from bot.domain import ListFilter
+from bot.costcodes.domain import ListFilter
 
 
 def test_action_ids_are_stable() -> None:

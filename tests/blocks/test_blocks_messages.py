@@ -15,7 +15,7 @@ from blocks.messages import (
     not_permitted_message,
     status_message,
 )
-from bot.domain import State, StatusSummary
+from bot.costcodes.domain import State, StatusSummary
 
 Snapshot = Callable[[str, Any], None]
 

@@ -10,7 +10,7 @@ from slack_limits import check_option
 
 from blocks.ids import NONE_VALUE
 from blocks.options import account_options
-from bot.domain import AccountView
+from bot.costcodes.domain import AccountView
 
 MANY = [AccountView(n, f"Account {n}", str(4000 + n), "Income") for n in range(250)]
 

@@ -10,8 +10,8 @@ from slack_limits import assert_within_limits
 
 from blocks.digest import digest_message
 from blocks.messages import status_message
-from bot.digest_view import DigestView
-from bot.domain import State, StatusSummary
+from bot.costcodes.domain import State, StatusSummary
+from bot.digests.views import DigestView
 from bot.procore.view import ProcoreHealth
 
 HEALTHY = ProcoreHealth(

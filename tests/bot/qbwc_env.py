@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from aiohttp.test_utils import TestServer
 from sqlmodel import col, select
 
-from bot import accounts, db, intake
-from bot.assign import assign_pattern
-from bot.domain import Surface
-from bot.export import ExportStart, start_export
-from bot.models import CostCode
+from bot.accounts import chart as accounts
+from bot.core import Services
+from bot.costcodes import intake
+from bot.costcodes.assign import assign_pattern
+from bot.costcodes.domain import Surface
+from bot.export.start import ExportStart, start_export
 from bot.server import build_web_app
-from bot.services import Services
+from bot.store import db
+from bot.store.models import CostCode
 from qbd.simulator import QuickBooksSimulator, WebConnectorSimulator
 from tests.conftest import EXAMPLES
 

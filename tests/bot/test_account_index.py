@@ -3,10 +3,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bot import accounts, db
-from bot.account_index import AccountIndex
-from bot.accounts import Purpose
-from bot.services import Services
+from bot.accounts import chart as accounts
+from bot.accounts.chart import Purpose
+from bot.accounts.index import AccountIndex
+from bot.core import Services
+from bot.store import db
 from qbd.qbxml.types import AccountInfo
 from tests.conftest import EXAMPLES
 

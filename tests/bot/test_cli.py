@@ -4,8 +4,8 @@ import io
 from pathlib import Path
 
 from bot.cli import run
+from bot.core import Services
 from bot.progress import ProgressBar
-from bot.services import Services
 from tests.conftest import EXAMPLES
 
 

@@ -5,10 +5,11 @@ import io
 from lxml import etree
 from sqlmodel import select
 
-from bot import accounts, db
+from bot.accounts import chart as accounts
 from bot.cli import run
-from bot.models import AuditEvent, QbwcJob
-from bot.services import Services
+from bot.core import Services
+from bot.store import db
+from bot.store.models import AuditEvent, QbwcJob
 from tests.conftest import EXAMPLES
 
 

@@ -6,11 +6,13 @@ import asyncio
 
 from sqlalchemy import update
 
-from bot import connection, connection_view, db
-from bot.connection_words import ConnectionState, ConnectionView, full_text, web_connector_text
-from bot.models import ExportBatch, QbConnection, QbwcTicket
+from bot.connection import service as connection
+from bot.connection import views as connection_view
+from bot.connection.words import ConnectionState, ConnectionView, full_text, web_connector_text
+from bot.core import Services
 from bot.server import build_web_app
-from bot.services import Services
+from bot.store import db
+from bot.store.models import ExportBatch, QbConnection, QbwcTicket
 from qbd.companyfile import CompanyFile
 from tests.conftest import FakeClock
 

@@ -5,8 +5,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-from bot import db
-from bot.services import Services
+from bot.core import Services
+from bot.store import db
 
 
 async def test_migrations_reach_head_and_match_the_models(services: Services) -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.digest_cron import BadSchedule, Schedule, parse
+from bot.digests.schedule import BadSchedule, Schedule, parse
 
 THURSDAY_9 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 

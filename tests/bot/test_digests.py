@@ -10,15 +10,22 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot import db
-from bot.digest_queries import load_view
-from bot.digest_view import LastExport
-from bot.digests import Digests
-from bot.domain import State
-from bot.models import CostCode, DigestSchedule, DigestSlot, ExportBatch, GLAccount, QbwcTicket
-from bot.permissions import Permissions
-from bot.services import Services
-from bot.slack_app import make_client
+from bot.core import Services
+from bot.costcodes.domain import State
+from bot.digests.queries import load_view
+from bot.digests.service import Digests
+from bot.digests.views import LastExport
+from bot.slack.bolt import make_client
+from bot.slack.permissions import Permissions
+from bot.store import db
+from bot.store.models import (
+    CostCode,
+    DigestSchedule,
+    DigestSlot,
+    ExportBatch,
+    GLAccount,
+    QbwcTicket,
+)
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.slack_api import FakeSlack
 from tests.handlers.conftest import fake_slack  # noqa: F401  (fixture)

@@ -15,8 +15,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.cli import run
+from bot.core import Services
 from bot.server import build_web_app
-from bot.services import Services
 from tests.browser.conftest import local  # noqa: F401  (fixture)
 from tests.browser.sandbox_env import Local
 from tests.db_state import snapshot

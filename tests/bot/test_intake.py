@@ -9,11 +9,13 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot import db, intake, queries, statemachine
 from bot.cli import run
-from bot.domain import State, Surface
-from bot.models import AuditEvent, CostCode
-from bot.services import Services
+from bot.core import Services
+from bot.costcodes import counts as queries
+from bot.costcodes import intake, statemachine
+from bot.costcodes.domain import State, Surface
+from bot.store import db
+from bot.store.models import AuditEvent, CostCode
 from tests.conftest import EXAMPLES
 
 

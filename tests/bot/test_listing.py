@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot import db, listing
-from bot.domain import ListAt, ListFilter
-from bot.models import PostedMessage
-from bot.services import Services
+from bot.core import Services
+from bot.costcodes.domain import ListAt, ListFilter
+from bot.review import listing
+from bot.store import db
+from bot.store.models import PostedMessage
 from tests.conftest import FakeClock
 
 

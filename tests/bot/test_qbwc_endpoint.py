@@ -4,10 +4,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot import accounts, db
-from bot.models import AuditEvent, GLAccount, QbwcTicket
+from bot.accounts import chart as accounts
+from bot.core import Services
 from bot.server import build_web_app
-from bot.services import Services
+from bot.store import db
+from bot.store.models import AuditEvent, GLAccount, QbwcTicket
 from qbd.simulator import QuickBooksSimulator, WebConnectorSimulator
 
 SOAP_ACTION = '"http://developer.intuit.com/authenticate"'

@@ -4,8 +4,8 @@ from collections import Counter
 
 from sqlmodel import select
 
-from bot.models import GLAccount
-from bot.services import Services
+from bot.core import Services
+from bot.store.models import GLAccount
 from tests.bot.qbwc_env import qbwc_env
 
 

@@ -8,10 +8,12 @@ from collections import Counter
 import pytest
 from sqlmodel import select
 
-from bot import accounts, connection, db
-from bot.connection_words import ConnectionState
-from bot.models import QbConnection, QbwcJob
-from bot.services import Services
+from bot.accounts import chart as accounts
+from bot.connection import service as connection
+from bot.connection.words import ConnectionState
+from bot.core import Services
+from bot.store import db
+from bot.store.models import QbConnection, QbwcJob
 from qbd.simulator import FAULTS, QuickBooksSimulator
 from qbd.simulator.quickbooks import Fault
 from tests.bot.qbwc_env import Env, qbwc_env, quickbooks_with_examples

@@ -15,9 +15,10 @@ import aiohttp
 import pytest
 from sqlmodel import col, select
 
-from bot import accounts, db
-from bot.models import GLAccount, QbwcJob
-from bot.services import Services
+from bot.accounts import chart as accounts
+from bot.core import Services
+from bot.store import db
+from bot.store.models import GLAccount, QbwcJob
 from qbd.simulator import HCP_RESPONSE, QuickBooksSimulator
 from qbd.simulator.soapclient import envelope, read_result
 from qbd.soap import QBWC_NS

@@ -17,8 +17,9 @@ import aiohttp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import accounts, db
-from bot.services import Services
+from bot.accounts import chart as accounts
+from bot.core import Services
+from bot.store import db
 from qbd.soap import OPERATIONS, QBWC_NS, SOAP_ENV_NS
 from tests.bot.qbwc_env import qbwc_env
 from tests.bot.test_qbwc_forged import SESSION_TABLES, call, open_session, send

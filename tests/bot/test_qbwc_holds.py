@@ -6,9 +6,9 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from bot import db
-from bot.models import CostCode, GLAccount, QbwcJob
-from bot.services import Services
+from bot.core import Services
+from bot.store import db
+from bot.store.models import CostCode, GLAccount, QbwcJob
 from qbd.companyfile import CompanyFile
 from tests.bot.qbwc_env import Env, qbwc_env, quickbooks_with_examples
 from tests.bot.test_cli_operations import cli

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.qbwc_match import AnswerMismatch, check, expected, new_tag, request_id
+from bot.webconnector.match import AnswerMismatch, check, expected, new_tag, request_id
 from qbd.qbxml.types import AnswerRef
 
 ADD = {"kind": "add", "codes": [{"code_id": 1}, {"code_id": 2}], "tag": "abcd1234"}

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bot.qbwc import QbwcBackend
-from bot.services import Services
+from bot.core import Services
+from bot.webconnector.backend import QbwcBackend
 from qbd.simulator import HCP_RESPONSE
 from tests.bot.qbwc_env import Env, qbwc_env
 from tests.conftest import FakeClock

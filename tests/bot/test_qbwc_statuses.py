@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from bot.qbwc import QbwcBackend
-from bot.services import Services
+from bot.core import Services
+from bot.webconnector.backend import QbwcBackend
 from qbd.simulator import HCP_RESPONSE
 from tests.bot.qbwc_env import Env, qbwc_env
 

@@ -11,12 +11,13 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col
 
-from bot import db, refresh
-from bot.models import PostedMessage
-from bot.reads import ReadSessions
-from bot.refresh import Refresher
-from bot.services import Services
-from bot.slack_app import make_client
+from bot.core import Services
+from bot.slack import refresher as refresh
+from bot.slack.bolt import make_client
+from bot.slack.refresher import Refresher
+from bot.store import db
+from bot.store.models import PostedMessage
+from bot.store.reads import ReadSessions
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.slack_api import FakeSlack
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from bot import rules
+from bot.costcodes import rules
 
 
 def test_a_valid_code_breaks_no_rule() -> None:

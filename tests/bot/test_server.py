@@ -10,9 +10,10 @@ from pathlib import Path
 import aiohttp
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot import __version__, db
+from bot import __version__
+from bot.core import Services
 from bot.server import build_web_app, freeze_startup_heap
-from bot.services import Services
+from bot.store import db
 
 
 async def test_healthz_reports_database_version_and_migration(services: Services) -> None:

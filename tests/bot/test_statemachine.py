@@ -6,11 +6,12 @@ import json
 import pytest
 from sqlmodel import select
 
-from bot import db, statemachine
-from bot.domain import State, Surface
+from bot.core import Services
+from bot.costcodes import statemachine
+from bot.costcodes.domain import State, Surface
 from bot.errors import ConflictError, InvalidTransition
-from bot.models import AuditEvent, CostCode
-from bot.services import Services
+from bot.store import db
+from bot.store.models import AuditEvent, CostCode
 
 
 async def _add(services: Services, code: str = "03-300", state: State = State.READY) -> CostCode:

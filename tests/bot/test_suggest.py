@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.suggest import Evidence, Picked, division_of, named, suggest, words
+from bot.review.suggest import Evidence, Picked, division_of, named, suggest, words
 
 
 def picked(code: str, division: str, description: str, account: int) -> Picked:

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.writegate import WriteGate
+from bot.store.writegate import WriteGate
 
 
 async def test_writers_go_one_at_a_time_in_order_with_people_first() -> None:

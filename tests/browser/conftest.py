@@ -18,9 +18,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot import sandbox
-from bot.models import utcnow
+from bot.core import Services
 from bot.server import build_web_app
-from bot.services import Services
+from bot.store.models import utcnow
 from tests.browser.sandbox_env import NO_SLACK, Local
 from tests.conftest import ROOT, make_settings
 

@@ -8,9 +8,10 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from bot import intake, sandbox
+from bot import sandbox
+from bot.core import Services
+from bot.costcodes import intake
 from bot.sandbox.workspace import Posted
-from bot.services import Services
 from tests.conftest import EXAMPLES
 from tests.waiting import eventually
 

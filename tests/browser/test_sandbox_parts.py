@@ -13,11 +13,11 @@ import pytest
 from sqlmodel import select
 
 from bot import server
-from bot.models import GLAccount
+from bot.core import Services
 from bot.sandbox import mode
 from bot.sandbox.interactions import NotFoundInMessage, action_for
 from bot.sandbox.workspace import BOT_TOKEN, CHANNEL, USER, Posted, ResponseTarget, Workspace
-from bot.services import Services
+from bot.store.models import GLAccount
 from tests.browser.conftest import free_port
 from tests.browser.sandbox_env import NO_SLACK, Local
 from tests.conftest import make_settings

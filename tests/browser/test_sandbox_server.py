@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.models import CostCode, GLAccount
 from bot.sandbox.interactions import signed_headers
 from bot.sandbox.workspace import USER
+from bot.store.models import CostCode, GLAccount
 from tests.browser.sandbox_env import READY, Local
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.services import Services
+from bot.core import Services
 from tests.e2e.served import Served
 from tests.fakes.slack_api import FakeSlack
 from tests.handlers.conftest import fake_slack, seed  # noqa: F401  (fixture)

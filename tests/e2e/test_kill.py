@@ -11,11 +11,11 @@ import aiohttp
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from bot import db
-from bot.assign import assign_pattern
-from bot.domain import Surface
-from bot.models import CostCode, QbwcTicket
-from bot.services import Services
+from bot.core import Services
+from bot.costcodes.assign import assign_pattern
+from bot.costcodes.domain import Surface
+from bot.store import db
+from bot.store.models import CostCode, QbwcTicket
 from qbd.simulator import QuickBooksSimulator, WebConnectorSimulator
 from tests.e2e.conftest import MakeServer, remote_driver
 from tests.e2e.served import Served

@@ -10,8 +10,8 @@ import aiohttp
 import pytest
 from sqlmodel import select
 
-from bot.models import CostCode, ExportBatch
-from bot.services import Services
+from bot.core import Services
+from bot.store.models import CostCode, ExportBatch
 from qbd.simulator import WebConnectorSimulator
 from tests.e2e.conftest import MakeServer, remote_driver
 from tests.e2e.served import balanced

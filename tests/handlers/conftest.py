@@ -8,11 +8,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot import accounts, db, intake
-from bot.domain import Surface
-from bot.refresh import Refresher
+from bot.accounts import chart as accounts
+from bot.core import Services
+from bot.costcodes import intake
+from bot.costcodes.domain import Surface
 from bot.server import build_web_app
-from bot.services import Services
+from bot.slack.refresher import Refresher
+from bot.store import db
 from tests.conftest import EXAMPLES, make_settings
 from tests.fakes.slack_api import FakeSlack
 from tests.handlers.slack_driver import ADMIN, OTHER, SECRET, SlackDriver
@@ -62,7 +64,7 @@ async def make_driver(
                 **settings,
             ),
         )
-        from bot.slack_app import make_client
+        from bot.slack.bolt import make_client
 
         slack_services.slack_client = make_client(slack_services.settings)
         refresher = Refresher(

@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 
 from aiohttp.test_utils import TestClient
 
-from bot.refresh import Refresher
-from bot.services import Services
+from bot.core import Services
+from bot.slack.refresher import Refresher
 from tests.fakes.signing import signed_headers
 from tests.fakes.slack_api import TEAM, FakeSlack, Message
 

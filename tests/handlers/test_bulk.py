@@ -8,8 +8,8 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from blocks.ids import ActionId, CallbackId
-from bot import refresh
-from bot.models import AuditEvent, CostCode, GLAccount, PostedMessage
+from bot.slack import refresher as refresh
+from bot.store.models import AuditEvent, CostCode, GLAccount, PostedMessage
 from tests.blocks.slack_limits import assert_view_within_limits, assert_within_limits
 from tests.handlers.slack_driver import ADMIN, OTHER, SlackDriver, texts
 

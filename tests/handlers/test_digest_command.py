@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlmodel import select
 
-from bot import db
-from bot.digest_jobs import PREFIX
-from bot.models import CostCode, DigestSchedule, DigestSlot
+from bot.core import Services
+from bot.digests.jobs import PREFIX
 from bot.server import SCHEDULER
-from bot.services import Services
+from bot.store import db
+from bot.store.models import CostCode, DigestSchedule, DigestSlot
 from tests.conftest import FakeClock
 from tests.handlers.conftest import MakeDriver
 from tests.handlers.slack_driver import ADMIN, CHANNEL, OTHER, SlackDriver, texts

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot import accounts
-from bot.models import CostCode, GLAccount
+from bot.accounts import chart as accounts
+from bot.export.replies import ExportReporter
 from bot.server import QBWC
-from bot.slack_export import ExportReporter
+from bot.store.models import CostCode, GLAccount
 from qbd.simulator import QuickBooksSimulator, SimAccount, WebConnectorSimulator
 from tests.conftest import EXAMPLES, FakeClock
 from tests.fakes.slack_api import Message

@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot import accounts, connection, db
-from bot.models import QbConnection, QbwcJob
+from bot.accounts import chart as accounts
+from bot.connection import service as connection
+from bot.store import db
+from bot.store.models import QbConnection, QbwcJob
 from qbd.simulator import QuickBooksSimulator
 from qbd.simulator.quickbooks import Fault
 from tests.conftest import FakeClock

@@ -9,11 +9,11 @@ from sqlmodel import select
 
 from blocks.home import FAILED_LABEL
 from blocks.ids import CallbackId, HomeActionId
-from bot import db
-from bot.domain import State, Surface
-from bot.home import MIN_INTERVAL, VIEWERS_FOR, HomeTabs
-from bot.models import CostCode, PostedMessage
-from bot.statemachine import transition
+from bot.costcodes.domain import State, Surface
+from bot.costcodes.statemachine import transition
+from bot.home.service import MIN_INTERVAL, VIEWERS_FOR, HomeTabs
+from bot.store import db
+from bot.store.models import CostCode, PostedMessage
 from tests.blocks.slack_limits import assert_view_within_limits
 from tests.conftest import FakeClock
 from tests.handlers.slack_driver import ADMIN, CHANNEL, OTHER, SlackDriver, texts

@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from blocks.ids import CallbackId
-from bot.models import AuditEvent, CostCode
+from bot.store.models import AuditEvent, CostCode
 from handlers.inputs import HelpCommand, ImportCommand, parse_command
 from tests.blocks.slack_limits import assert_view_within_limits, assert_within_limits
 from tests.conftest import EXAMPLES

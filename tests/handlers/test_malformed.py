@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack_app import events_handler
+from bot.slack.bolt import events_handler
 from tests.db_state import snapshot
 from tests.fakes.signing import signed_headers
 from tests.fakes.slack_api import FakeSlack
@@ -384,7 +384,7 @@ async def test_a_signed_request_nothing_handles_is_acknowledged_and_logged(
     answer: str,
 ) -> None:
     before = await snapshot(slack.services)
-    with caplog.at_level(logging.INFO, logger="bot.slack_door"):
+    with caplog.at_level(logging.INFO, logger="bot.slack.door"):
         status, text = await slack.send(body, content_type=content_type)
     await slack.settle()
     assert (status, text) == (200, answer)
@@ -464,7 +464,7 @@ async def test_when_bolt_itself_fails_on_a_body_the_answer_is_a_400_with_a_refer
     async with TestClient(TestServer(web_app)) as client:
         body = block_actions([{"action_id": "export-codes"}])
         headers = {"Content-Type": FORM, **signed_headers(SECRET, body)}
-        with caplog.at_level(logging.WARNING, logger="bot.slack_door"):
+        with caplog.at_level(logging.WARNING, logger="bot.slack.door"):
             response = await client.post("/slack/events", data=body, headers=headers)
         text = await response.text()
     assert response.status == 400

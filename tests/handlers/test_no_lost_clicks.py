@@ -9,8 +9,8 @@ from typing import Any
 from sqlmodel import col, select
 
 from blocks.ids import ActionId, ListRef, code_block_id
-from bot.domain import ListFilter
-from bot.models import CostCode, ExportBatch, GLAccount
+from bot.costcodes.domain import ListFilter
+from bot.store.models import CostCode, ExportBatch, GLAccount
 from tests.fakes.slack_api import Message
 from tests.handlers.slack_driver import ADMIN, OTHER, SlackDriver, texts
 

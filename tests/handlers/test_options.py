@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bot import accounts, db
-from bot.slack_app import REVIEW
+from bot.accounts import chart as accounts
+from bot.slack.bolt import REVIEW
+from bot.store import db
 from qbd.qbxml.types import AccountInfo
 from tests.conftest import EXAMPLES
 from tests.handlers.slack_driver import OTHER, SlackDriver

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot import db
-from bot.models import PostedMessage
+from bot.store import db
+from bot.store.models import PostedMessage
 from tests.handlers.slack_driver import OTHER, SlackDriver, texts
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot import db
-from bot.domain import State
-from bot.models import AuditEvent, CostCode
+from bot.costcodes.domain import State
+from bot.store import db
+from bot.store.models import AuditEvent, CostCode
 from tests.handlers.conftest import MakeDriver
 from tests.handlers.slack_driver import ADMIN, CHANNEL, OTHER, SlackDriver, row_block_id, texts
 

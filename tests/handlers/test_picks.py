@@ -6,8 +6,8 @@ import json
 
 from sqlmodel import col, select
 
-from bot import db
-from bot.models import AuditEvent, CostCode, GLAccount, PostedMessage
+from bot.store import db
+from bot.store.models import AuditEvent, CostCode, GLAccount, PostedMessage
 from tests.fakes.slack_api import Message
 from tests.handlers.slack_driver import (
     ADMIN,

@@ -6,8 +6,8 @@ import time
 
 from sqlmodel import select
 
-from bot import db
-from bot.models import CostCode, PostedMessage
+from bot.store import db
+from bot.store.models import CostCode, PostedMessage
 from tests.handlers.slack_driver import CHANNEL, OTHER_CHANNEL, SlackDriver, elements, row_block_id
 
 

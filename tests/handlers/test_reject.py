@@ -7,9 +7,9 @@ import json
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from bot import db
-from bot.domain import State
-from bot.models import AuditEvent, CostCode, RejectBatch
+from bot.costcodes.domain import State
+from bot.store import db
+from bot.store.models import AuditEvent, CostCode, RejectBatch
 from tests.handlers.slack_driver import ADMIN, CHANNEL, OTHER_CHANNEL, SlackDriver, elements, texts
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot import db
-from bot.models import QbwcTicket
+from bot.store import db
+from bot.store.models import QbwcTicket
 from tests.handlers.slack_driver import ADMIN, OTHER, SlackDriver, texts
 
 

@@ -8,8 +8,8 @@ from urllib.parse import urlencode
 
 from sqlmodel import select
 
-from bot import db
-from bot.models import AuditEvent, PostedMessage
+from bot.store import db
+from bot.store.models import AuditEvent, PostedMessage
 from tests.handlers.slack_driver import CHANNEL, SlackDriver, row_block_id
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.services import Services
+from bot.core import Services
 from tests.db_state import snapshot
 from tests.fakes.slack_api import FakeSlack
 from tests.handlers.slack_driver import ADMIN, CHANNEL
@@ -61,7 +61,7 @@ async def test_a_malformed_or_unhandled_envelope_is_acknowledged_and_the_socket_
     payload: Any,
 ) -> None:
     before = await snapshot(socket_app)
-    with caplog.at_level(logging.INFO, logger="bot.slack_door"):
+    with caplog.at_level(logging.INFO, logger="bot.slack.door"):
         ack = await fake_slack.send_envelope(kind, payload)
     assert set(ack) == {"envelope_id"}  # acknowledged, so Slack does not send it again
     assert "refused" in caplog.text or "nothing in this bot handles it" in caplog.text

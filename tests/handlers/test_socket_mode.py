@@ -10,9 +10,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlmodel import select
 
-from bot.models import CostCode, GLAccount
+from bot.core import Services
 from bot.server import build_web_app
-from bot.services import Services
+from bot.store.models import CostCode, GLAccount
 from tests.conftest import make_settings
 from tests.fakes.slack_api import TEAM, FakeSlack, Message
 from tests.handlers.conftest import seed

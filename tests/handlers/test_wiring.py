@@ -7,9 +7,9 @@ import dataclasses
 
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.core import Services
 from bot.server import build_web_app
-from bot.services import Services
-from bot.slack_app import make_client
+from bot.slack.bolt import make_client
 from tests.conftest import make_settings
 from tests.fakes.slack_api import FakeSlack
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import bot.models
+import bot.store.models
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -31,9 +31,9 @@ def upgrade() -> None:
         sa.Column("account_type", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("search_text", sqlmodel.sql.sqltypes.AutoString(length=600), nullable=False),
-        sa.Column("last_synced", bot.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", bot.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_synced", bot.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("list_id"),
     )
@@ -51,8 +51,8 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("updated_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("created_at", bot.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["expense_account_id"],
             ["gl_account.id"],
@@ -70,7 +70,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_event",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("surface", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),

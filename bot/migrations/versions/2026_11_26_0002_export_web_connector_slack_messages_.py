@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import bot.models
+import bot.store.models
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -30,8 +30,8 @@ def upgrade() -> None:
         sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("post_when_empty", sa.Boolean(), nullable=False),
         sa.Column("updated_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("created_at", bot.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("channel"),
     )
@@ -39,10 +39,10 @@ def upgrade() -> None:
         "digest_slot",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("slot_at", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("slot_at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("claimed_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("posted_ts", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
-        sa.Column("created_at", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("channel", "slot_at"),
     )
@@ -58,12 +58,12 @@ def upgrade() -> None:
         sa.Column("succeeded", sa.Integer(), nullable=False),
         sa.Column("failed", sa.Integer(), nullable=False),
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("picked_up_at", bot.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", bot.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("picked_up_at", bot.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", bot.store.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("stale_notified", sa.Boolean(), nullable=False),
         sa.Column("final_posted", sa.Boolean(), nullable=False),
-        sa.Column("created_at", bot.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("export_batch", schema=None) as batch_op:
@@ -80,8 +80,8 @@ def upgrade() -> None:
         sa.Column("thread_ts", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
         sa.Column("result", sa.Text(), nullable=True),
         sa.Column("reported", sa.Boolean(), nullable=False),
-        sa.Column("created_at", bot.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("qbwc_job", schema=None) as batch_op:
@@ -96,8 +96,8 @@ def upgrade() -> None:
         sa.Column("in_flight", sa.Text(), nullable=True),
         sa.Column("requests_sent", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("created_at", bot.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_seen_at", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("ticket"),
     )
     with op.batch_alter_table("qbwc_ticket", schema=None) as batch_op:
@@ -112,8 +112,8 @@ def upgrade() -> None:
         sa.Column("token", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("code_ids", sa.Text(), nullable=False),
-        sa.Column("undone_at", bot.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("undone_at", bot.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("token"),
     )
@@ -131,10 +131,10 @@ def upgrade() -> None:
         sa.Column("banner", sa.Text(), nullable=True),
         sa.Column("dirty", sa.Boolean(), nullable=False),
         sa.Column("last_change_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.Column("last_change_at", bot.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("refreshed_at", bot.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", bot.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_change_at", bot.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("refreshed_at", bot.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["export_batch_id"],
             ["export_batch.id"],

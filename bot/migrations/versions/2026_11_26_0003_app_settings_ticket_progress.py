@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import bot.models
+import bot.store.models
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -25,7 +25,7 @@ def upgrade() -> None:
         "app_setting",
         sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("value", sa.Text(), nullable=False),
-        sa.Column("created_at", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key"),
     )
     with op.batch_alter_table("qbwc_ticket", schema=None) as batch_op:

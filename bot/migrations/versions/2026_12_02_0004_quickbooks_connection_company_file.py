@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import bot.models
+import bot.store.models
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -26,13 +26,13 @@ def upgrade() -> None:
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
         sa.Column("message", sa.Text(), nullable=True),
         sa.Column("hresult", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
-        sa.Column("since", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("since", bot.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("bound_file", sa.Text(), nullable=True),
         sa.Column("bound_company", sa.Text(), nullable=True),
         sa.Column("open_file", sa.Text(), nullable=True),
         sa.Column("open_company", sa.Text(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("updated_at", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("export_batch", schema=None) as batch_op:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import bot.models
+import bot.store.models
 
 revision: str = "0005"
 down_revision: str | None = "0008"
@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("is_division", sa.Boolean(), nullable=False),
         sa.Column("deleted", sa.Boolean(), nullable=False),
         sa.Column("problem", sa.Text(), nullable=True),
-        sa.Column("updated_at", bot.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("procore_code", schema=None) as batch_op:
@@ -45,12 +45,12 @@ def upgrade() -> None:
         sa.Column("resource_name", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("resource_id", sa.BigInteger(), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("received_at", bot.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("processed_at", bot.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("received_at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("processed_at", bot.store.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("outcome", sa.Text(), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", bot.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("claimed_until", bot.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("next_attempt_at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("claimed_until", bot.store.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("ulid"),
@@ -64,11 +64,11 @@ def upgrade() -> None:
         "procore_link_state",
         sa.Column("company_id", sa.BigInteger(), nullable=False),
         sa.Column("list_id", sa.BigInteger(), nullable=True),
-        sa.Column("last_reconcile_at", bot.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_reconcile_at", bot.store.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_reconcile", sa.Text(), nullable=True),
-        sa.Column("last_delivery_at", bot.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("last_ok_at", bot.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("last_error_at", bot.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_delivery_at", bot.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_ok_at", bot.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_error_at", bot.store.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("company_id"),
     )
@@ -80,11 +80,11 @@ def upgrade() -> None:
         sa.Column("origin_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", bot.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("claimed_until", bot.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("next_attempt_at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("claimed_until", bot.store.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("created_at", bot.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("done_at", bot.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", bot.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("done_at", bot.store.models.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["cost_code_id"],
             ["cost_code.id"],

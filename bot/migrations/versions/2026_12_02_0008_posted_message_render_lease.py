@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import bot.models
+import bot.store.models
 
 revision: str = "0008"
 down_revision: str | None = "0004"
@@ -34,7 +34,7 @@ def upgrade() -> None:
             sa.Column("lease_owner", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True)
         )
         batch_op.add_column(
-            sa.Column("lease_until", bot.models.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("lease_until", bot.store.models.UTCDateTime(timezone=True), nullable=True)
         )
 
 

@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.core import Services
 from bot.procore.client import ProcoreClient
 from bot.procore.link import PROCORE, ProcoreLink
 from bot.server import build_web_app
-from bot.services import Services
 from tests.conftest import make_settings
 from tests.fakes.procore_api import CLIENT_ID, CLIENT_SECRET, COMPANY, FakeProcore, settings_for
 

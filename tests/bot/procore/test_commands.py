@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from bot.cli import run
-from bot.services import Services
+from bot.core import Services
 from tests.bot.procore.conftest import TOKEN
 from tests.conftest import make_settings
 from tests.fakes.procore_api import FakeProcore, settings_for

@@ -6,10 +6,10 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot import db
-from bot.models import AuditEvent, CostCode
+from bot.core import Services
 from bot.procore.link import PROCORE, ProcoreLink
-from bot.services import Services
+from bot.store import db
+from bot.store.models import AuditEvent, CostCode
 from tests.bot.procore.conftest import TOKEN, Sleeps, running
 from tests.fakes.procore_api import CLIENT_ID, FakeProcore, settings_for
 from tests.handlers.conftest import MakeDriver

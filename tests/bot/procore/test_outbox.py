@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import insert
 from sqlmodel import select
 
-from bot import db
-from bot.domain import State
-from bot.models import CostCode, ProcoreWriteBack, utcnow
+from bot.core import Services
+from bot.costcodes.domain import State
 from bot.procore import outbox
 from bot.procore.link import PROCORE, ProcoreLink
-from bot.services import Services
+from bot.store import db
+from bot.store.models import CostCode, ProcoreWriteBack, utcnow
 from tests.bot.procore.conftest import Sleeps
 from tests.bot.qbwc_env import qbwc_env
 from tests.conftest import FakeClock

@@ -8,12 +8,13 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from bot import db, statemachine
-from bot.domain import State, Surface
-from bot.models import AuditEvent, CostCode
+from bot.core import Services
+from bot.costcodes import statemachine
+from bot.costcodes.domain import State, Surface
 from bot.procore.client import ProcoreError
 from bot.procore.link import ProcoreLink
-from bot.services import Services
+from bot.store import db
+from bot.store.models import AuditEvent, CostCode
 from tests.fakes.procore_api import FakeProcore
 
 
@@ -211,7 +212,7 @@ async def test_a_code_rejected_in_slack_stays_rejected(
 async def test_an_imported_code_is_linked_to_its_procore_twin(
     link: ProcoreLink, procore: FakeProcore, linked: Services
 ) -> None:
-    from bot import intake
+    from bot.costcodes import intake
 
     async with db.session_scope(linked.sessions) as session:
         await intake.apply_rows(
@@ -271,7 +272,7 @@ async def test_a_code_renamed_in_procore_keeps_its_row(
 async def test_an_imported_code_rejected_in_slack_stays_rejected_when_linked(
     link: ProcoreLink, procore: FakeProcore, linked: Services
 ) -> None:
-    from bot import intake
+    from bot.costcodes import intake
 
     async with db.session_scope(linked.sessions) as session:
         await intake.apply_rows(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.digest_queries import load_view
+from bot.core import Services
+from bot.digests.queries import load_view
 from bot.procore.link import ProcoreLink
-from bot.services import Services
 from tests.fakes.procore_api import FakeProcore
 
 

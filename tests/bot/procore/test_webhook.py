@@ -6,10 +6,10 @@ import dataclasses
 
 from sqlmodel import select
 
-from bot.models import CostCode, ProcoreDelivery
+from bot.core import Services
 from bot.procore import webhook
 from bot.server import build_web_app
-from bot.services import Services
+from bot.store.models import CostCode, ProcoreDelivery
 from tests.bot.procore.conftest import Running, Sleeps, running
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.procore_api import CLIENT_ID, FakeProcore, settings_for

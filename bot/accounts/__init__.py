@@ -1,0 +1,1 @@
+"""The chart of GL accounts: synced from QuickBooks, searched by the picker."""

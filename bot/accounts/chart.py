@@ -1,0 +1,216 @@
+"""GL accounts: the picker search and applying a chart of accounts synced from QuickBooks."""
+
+from __future__ import annotations
+
+import csv
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+
+from sqlalchemy import insert, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.costcodes.domain import AccountView
+from bot.errors import NotFound
+from bot.store.models import AppSetting, GLAccount, QbwcJob, utcnow
+from qbd.qbxml.types import AccountInfo
+
+ACCOUNTS_SYNC = "accounts_sync"
+SEARCH_LIMIT = 100
+"""Slack's external_select shows at most 100 options."""
+_CHUNK = 500
+
+
+class Purpose(StrEnum):
+    """Which picker asks: each shows its own account types first."""
+
+    INCOME = "income"
+    EXPENSE = "expense"
+
+
+PREFERRED_TYPES: dict[Purpose, tuple[str, ...]] = {
+    Purpose.INCOME: ("Income", "OtherIncome"),
+    Purpose.EXPENSE: ("Expense", "OtherExpense", "CostOfGoodsSold"),
+}
+
+
+def search_text(number: str | None, full_name: str, name: str) -> str:
+    return f"{number or ''} {full_name} {name}".lower()
+
+
+def to_view(account: GLAccount) -> AccountView:
+    assert account.id is not None
+    return AccountView(
+        id=account.id,
+        full_name=account.full_name,
+        number=account.number,
+        account_type=account.account_type,
+        active=account.active,
+    )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def search_accounts(
+    session: AsyncSession, *, query: str, purpose: Purpose, limit: int = SEARCH_LIMIT
+) -> list[AccountView]:
+    """Active accounts whose number or name contains `query` (any case), preferred types first.
+
+    The same search in SQL: the pickers use `bot.accounts.index` (fast over 100,000 accounts),
+    whose tests and benchmark hold it to this definition.
+    """
+    preferred = PREFERRED_TYPES[purpose]
+    found: list[GLAccount] = []
+    for wanted in (True, False):
+        if len(found) >= limit:
+            break
+        type_filter = col(GLAccount.account_type).in_(preferred)
+        statement = select(GLAccount).where(
+            col(GLAccount.active).is_(True), type_filter if wanted else ~type_filter
+        )
+        needle = query.strip().lower()
+        if needle:
+            statement = statement.where(
+                col(GLAccount.search_text).like(f"%{_escape_like(needle)}%", escape="\\")
+            )
+        statement = statement.order_by(col(GLAccount.full_name)).limit(limit - len(found))
+        found.extend((await session.exec(statement)).all())
+    return [to_view(account) for account in found]
+
+
+async def get_account(session: AsyncSession, account_id: int) -> GLAccount:
+    account = await session.get(GLAccount, account_id)
+    if account is None or not account.active:
+        raise NotFound("That GL account is no longer in QuickBooks; please pick another.")
+    return account
+
+
+async def find_account(session: AsyncSession, name_or_number: str) -> GLAccount:
+    """An active account by exact full name or number (the operator's CLI spelling)."""
+    wanted = name_or_number.strip()
+    statement = select(GLAccount).where(
+        col(GLAccount.active).is_(True),
+        (col(GLAccount.full_name) == wanted) | (col(GLAccount.number) == wanted),
+    )
+    matches = (await session.exec(statement)).all()
+    if len(matches) != 1:
+        problem = "no active GL account" if not matches else "more than one GL account"
+        raise NotFound(f'There is {problem} with the full name or number "{wanted}".')
+    return matches[0]
+
+
+@dataclass(frozen=True, slots=True)
+class SyncCounts:
+    """What an account sync changed, for the reply in Slack and the CLI."""
+
+    new: int
+    changed: int
+    inactivated: int
+    unchanged: int
+
+
+async def apply_chart(
+    session: AsyncSession, accounts: Iterable[AccountInfo], *, now: datetime | None = None
+) -> SyncCounts:
+    """Make the table match QuickBooks' chart: upsert by ListID; accounts gone become inactive."""
+    now = now or utcnow()
+    existing = {a.list_id: a for a in (await session.exec(select(GLAccount))).all()}
+    seen: set[str] = set()
+    new_rows: list[dict[str, object]] = []
+    changed = unchanged = 0
+    for info in accounts:
+        seen.add(info.list_id)
+        values = _values(info)
+        current = existing.get(info.list_id)
+        if current is None:
+            new_rows.append(
+                {**values, "list_id": info.list_id, "last_synced": now, "created_at": now}
+                | {"updated_at": now}
+            )
+        elif any(getattr(current, key) != value for key, value in values.items()):
+            await session.exec(
+                update(GLAccount)
+                .where(col(GLAccount.id) == current.id)
+                .values(**values, last_synced=now, updated_at=now)
+            )
+            changed += 1
+        else:
+            unchanged += 1  # last_synced is left as it was: no write for an unchanged account
+    conn = await session.connection()
+    for start in range(0, len(new_rows), _CHUNK):
+        await conn.execute(insert(GLAccount.__table__), new_rows[start : start + _CHUNK])  # type: ignore[attr-defined]
+    gone = [a.id for a in existing.values() if a.list_id not in seen and a.active]
+    for start in range(0, len(gone), _CHUNK):
+        await session.exec(
+            update(GLAccount)
+            .where(col(GLAccount.id).in_(gone[start : start + _CHUNK]))
+            .values(active=False, last_synced=now, updated_at=now)
+        )
+    if new_rows or changed or gone:
+        await _bump_version(session, now)
+    return SyncCounts(len(new_rows), changed, len(gone), unchanged)
+
+
+async def _bump_version(session: AsyncSession, now: datetime) -> None:
+    """Tell every process's account index that the chart changed."""
+    stamp = now.isoformat() + "/" + uuid.uuid4().hex[:8]
+    found = await session.get(AppSetting, "accounts_version")
+    if found is None:
+        session.add(AppSetting(key="accounts_version", value=stamp))
+    else:
+        found.value = stamp
+
+
+def _values(info: AccountInfo) -> dict[str, object]:
+    return {
+        "name": info.name,
+        "full_name": info.full_name,
+        "number": info.number,
+        "account_type": info.account_type,
+        "active": info.active,
+        "search_text": search_text(info.number, info.full_name, info.name),
+    }
+
+
+def read_accounts_csv(path: Path) -> list[AccountInfo]:
+    """The example chart (`examples/gl_accounts.csv`), for demos, the simulator and tests."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return [
+            AccountInfo(
+                list_id=row["list_id"],
+                full_name=row["full_name"],
+                name=row["name"],
+                number=row["number"] or None,
+                account_type=row["account_type"],
+                active=row["active"].strip().lower() == "true",
+            )
+            for row in csv.DictReader(handle)
+        ]
+
+
+async def queue_sync(
+    session: AsyncSession,
+    *,
+    requested_by: str,
+    channel: str | None = None,
+    thread_ts: str | None = None,
+) -> tuple[QbwcJob, bool]:
+    """Ask the Web Connector for the chart of accounts; (job, False) when one is already waiting."""
+    statement = select(QbwcJob).where(
+        col(QbwcJob.kind) == ACCOUNTS_SYNC, col(QbwcJob.state).in_(("pending", "sending"))
+    )
+    waiting = (await session.exec(statement)).first()
+    if waiting is not None:
+        return waiting, False
+    job = QbwcJob(
+        kind=ACCOUNTS_SYNC, requested_by=requested_by, channel=channel, thread_ts=thread_ts
+    )
+    session.add(job)
+    await session.flush()
+    return job, True

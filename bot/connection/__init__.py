@@ -1,0 +1,1 @@
+"""The company's QuickBooks connection state: one writer, one view, plain words."""

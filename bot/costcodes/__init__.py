@@ -1,0 +1,1 @@
+"""Cost codes themselves: vocabulary, rules, the one writer of their state, intake."""

@@ -1,0 +1,1 @@
+"""Scheduled reminders of what is waiting: schedules, jobs, queries, views."""

@@ -1,0 +1,1 @@
+"""Export Cost Codes: starting an export, where it stands, its replies in Slack."""

@@ -1,0 +1,1 @@
+"""The App Home tab: what it shows and how it stays current."""

@@ -1,0 +1,1 @@
+"""The list in Slack: pages, picks, reject, suggestions and bulk review."""

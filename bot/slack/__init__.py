@@ -1,0 +1,1 @@
+"""Slack itself: the Bolt app, the door requests come through, permissions, refresher."""

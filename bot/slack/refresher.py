@@ -1,0 +1,309 @@
+"""Keeps posted Slack messages current: one renderer at a time per message, nothing dropped.
+
+Changes mark rows of `posted_message` in their own transaction (so a mark survives a crash or a
+restart): `dirty`, and `mark` counted up. Whoever renders a message first takes its lease (a
+compare-and-set on the row, so one renderer in every process at a time), renders what the
+database holds, sends chat.update, and clears `dirty` only if `mark` is still the one it
+rendered. A mark made during a render therefore causes one more render after it — at once when a
+person is waiting on that copy (`urgent`), otherwise at the next coalesced pass (at most one
+chat.update per message a second). Because one lease holder sends at a time, Slack never gets an
+older rendering after a newer one. A lease left by a process that died expires after `LEASE`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import ColumnElement, false, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.store import db
+from bot.store.models import PostedMessage, utcnow
+from bot.store.reads import ReadSessions
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Renderer = Callable[[AsyncSession, PostedMessage], Awaitable[dict[str, Any] | None]]
+"""Builds the message (text, blocks, attachments) for a row whose `render_version` is new."""
+
+MIN_INTERVAL = timedelta(seconds=1)
+"""Slack allows about 50 chat.update a minute: background passes update a message once a second."""
+LEASE = timedelta(seconds=15)
+"""How long a renderer may hold a message; longer than a chat.update with its retries."""
+BATCH = 50
+# The message is gone or can no longer be edited: stop trying instead of retrying forever.
+_GIVE_UP = frozenset(
+    {"message_not_found", "channel_not_found", "cant_update_message", "is_archived"}
+)
+
+
+async def mark_dirty(
+    session: AsyncSession,
+    where: ColumnElement[bool],
+    *,
+    urgent: ColumnElement[bool] | None = None,
+    **values: Any,
+) -> None:
+    """Mark the matching messages for a render, in the caller's transaction.
+
+    Rows matching `urgent` too are marked urgent: a person is waiting on them.
+    """
+    if urgent is not None:
+        where = where | urgent
+    # Lock the rows in id order first: two transactions marking overlapping sets in whatever
+    # order a scan finds them would deadlock on PostgreSQL (row versions move on every update).
+    ids = [
+        message_id
+        for message_id in (
+            await session.exec(
+                select(PostedMessage.id)
+                .where(where)
+                .order_by(col(PostedMessage.id))
+                .with_for_update()
+            )
+        ).all()
+        if message_id is not None
+    ]
+    if not ids:
+        return
+    marked = col(PostedMessage.id).in_(ids)
+    await session.exec(
+        update(PostedMessage)
+        .where(marked)
+        .values(dirty=True, mark=col(PostedMessage.mark) + 1, updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    if urgent is not None:
+        await session.exec(
+            update(PostedMessage)
+            .where(marked, urgent)
+            .values(urgent=True)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def mark_ids(
+    session: AsyncSession, ids: Iterable[int], *, urgent: bool = False, **values: Any
+) -> None:
+    chosen = col(PostedMessage.id).in_(list(ids))
+    if urgent:
+        await mark_dirty(session, false(), urgent=chosen, **values)
+    else:
+        await mark_dirty(session, chosen, **values)
+
+
+class Refresher:
+    """Re-renders marked posted messages; `flush()` does one pass, `start()` runs it in the back."""
+
+    def __init__(
+        self,
+        *,
+        sessions: db.SessionFactory,
+        client: AsyncWebClient,
+        clock: Clock,
+        run_in_background: bool = True,
+        idle_seconds: float = 1.0,
+        lease: timedelta = LEASE,
+        reads: ReadSessions | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._read_sessions = reads
+        self._reads = reads.sessions if reads else sessions
+        """Renderings only read: on SQLite they must not hold the write lock (bot.store.reads)."""
+        self._client = client
+        self._clock = clock
+        self._renderers: dict[str, Renderer] = {}
+        self._run_in_background = run_in_background
+        self._idle_seconds = idle_seconds
+        self._lease = lease
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._paused_until: datetime | None = None
+        self._owners = (f"{uuid.uuid4().hex[:12]}-{n}" for n in itertools.count())
+
+    def register(self, kind: str, renderer: Renderer) -> None:
+        """The renderer for every posted message of this `kind` (e.g. "list", "status")."""
+        self._renderers[kind] = renderer
+
+    def kick(self) -> None:
+        """Wake the background task now that something was marked (it also polls each second)."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        if self._run_in_background and self._task is None:
+            self._task = asyncio.create_task(self._run(), name="posted-message-refresher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._read_sessions is not None:
+            await self._read_sessions.close()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.flush()
+            except Exception:  # keep refreshing after a database or network hiccup
+                log.exception("refreshing posted messages failed; trying again shortly")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._idle_seconds)
+            self._wake.clear()
+
+    async def flush(self) -> int:
+        """Render every marked message that is due and free; returns how many were updated."""
+        now = self._clock()
+        if self._paused_until is not None and now < self._paused_until:
+            return 0
+        due_before = now - MIN_INTERVAL
+        statement = (
+            select(PostedMessage.id)
+            .where(
+                col(PostedMessage.dirty).is_(True),
+                col(PostedMessage.urgent).is_(True)
+                | col(PostedMessage.refreshed_at).is_(None)
+                | (col(PostedMessage.refreshed_at) <= due_before),
+                col(PostedMessage.lease_until).is_(None) | (col(PostedMessage.lease_until) < now),
+            )
+            .order_by(col(PostedMessage.updated_at))
+            .limit(BATCH)
+        )
+        async with self._reads() as session:
+            ids = [row for row in (await session.exec(statement)).all() if row is not None]
+        updated = 0
+        for message_id in ids:
+            if self._paused_until is not None and self._clock() < self._paused_until:
+                break
+            updated += await self.refresh_now(message_id, background=True)
+        return updated
+
+    async def refresh_now(self, message_id: int, *, background: bool = False) -> bool:
+        """Render and update one message now, unless another renderer holds it.
+
+        That renderer sees the caller's mark when it finishes and renders once more, so the
+        caller's change is shown either way. True if this call sent an update. `background`
+        renders queue for the database after the work people are waiting on (bot.store.writegate).
+        """
+        owner = next(self._owners)
+        sent = False
+        while True:
+            rendered = await self._claim_and_render(message_id, owner, background)
+            if rendered is None:
+                return sent
+            row, mark, payload = rendered
+            done = payload is None or await self._send(row, payload)
+            sent = sent or (done and payload is not None)
+            rendered_mark = mark if done else None
+            if not await self._release(message_id, owner, rendered_mark, row, background):
+                return sent
+
+    async def _claim_and_render(
+        self, message_id: int, owner: str, background: bool
+    ) -> tuple[PostedMessage, int, dict[str, Any] | None] | None:
+        now = self._clock()
+        free = (
+            col(PostedMessage.lease_owner).is_(None)
+            | (col(PostedMessage.lease_owner) == owner)
+            | (col(PostedMessage.lease_until) < now)
+        )
+        async with db.session_scope(self._sessions, background=background) as session:
+            claimed = await session.exec(
+                update(PostedMessage)
+                .where(col(PostedMessage.id) == message_id, free)
+                .values(
+                    lease_owner=owner,
+                    lease_until=now + self._lease,
+                    urgent=False,
+                    render_version=col(PostedMessage.render_version) + 1,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if claimed.rowcount != 1:
+                return None  # gone, or someone else is rendering it right now
+        # The mark is read before what it renders: every change counted in it is visible below.
+        async with self._reads() as session:
+            row = await session.get(PostedMessage, message_id)
+            assert row is not None
+            renderer = self._renderers.get(row.kind)
+            if renderer is None:
+                log.warning("no renderer for posted messages of kind %r", row.kind)
+                return row, row.mark, None
+            payload = await renderer(session, row)
+            session.expunge(row)  # a renderer may set `page` and `shown`: `_release` stores them
+        return row, row.mark, payload
+
+    async def _send(self, row: PostedMessage, payload: dict[str, Any]) -> bool:
+        try:
+            await self._client.chat_update(channel=row.channel, ts=row.ts, **payload)
+        except SlackApiError as exc:
+            return self._failed(row, exc)
+        return True
+
+    def _failed(self, row: PostedMessage, exc: SlackApiError) -> bool:
+        """True when the message should be considered done (it cannot be updated any more)."""
+        if exc.response.status_code == 429:
+            retry_after = int(exc.response.headers.get("Retry-After", "1") or 1)
+            self._paused_until = self._clock() + timedelta(seconds=retry_after)
+            log.warning("Slack rate limit: pausing message updates for %s s", retry_after)
+            return False
+        error = str(exc.response.get("error", ""))
+        log.warning("chat.update of %s/%s failed: %s", row.channel, row.ts, error)
+        return error in _GIVE_UP
+
+    async def _release(
+        self, message_id: int, owner: str, mark: int | None, row: PostedMessage, background: bool
+    ) -> bool:
+        """Give the lease back, clearing the mark if `mark` was rendered and sent.
+
+        True when a person is waiting on a mark made during the render: the caller keeps the
+        lease and renders again at once.
+        """
+        now = self._clock()
+        mine = (col(PostedMessage.id) == message_id) & (col(PostedMessage.lease_owner) == owner)
+        released = {"refreshed_at": now, "lease_owner": None, "lease_until": None}
+        async with db.session_scope(self._sessions, background=background) as session:
+            if mark is not None:
+                cleared = await session.exec(
+                    update(PostedMessage)
+                    .where(mine, col(PostedMessage.mark) == mark)
+                    .values(dirty=False, page=row.page, shown=row.shown, **released)
+                    .execution_options(synchronize_session=False)
+                )
+                if cleared.rowcount == 1:
+                    return False
+            current = await session.get(PostedMessage, message_id, populate_existing=True)
+            if current is None:
+                return False
+            if current.lease_owner != owner:
+                # The lease ran out while Slack answered and another renderer took over: what
+                # was just sent may be older than its rendering, so it must render once more.
+                await mark_ids(session, [message_id], urgent=True)
+                return False
+            if mark is not None and current.urgent:
+                await session.exec(
+                    update(PostedMessage)
+                    .where(mine)
+                    .values(refreshed_at=now, lease_until=now + self._lease)
+                    .execution_options(synchronize_session=False)
+                )
+                return True
+            await session.exec(
+                update(PostedMessage)
+                .where(mine)
+                .values(**released)
+                .execution_options(synchronize_session=False)
+            )
+            return False

@@ -1,0 +1,1 @@
+"""The QuickBooks Web Connector's backend: sessions, work, verdicts, guards."""

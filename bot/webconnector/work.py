@@ -1,0 +1,319 @@
+"""Web Connector work: claim what to send next, build its qbXML, apply QuickBooks' answers.
+
+Every code change goes through the state machine. While a request is with QuickBooks its codes
+are Exporting with `needs_lookup` set: if the answer never comes, the next session asks QuickBooks
+whether the item exists before adding it again, so no item is ever created twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.accounts.chart import ACCOUNTS_SYNC
+from bot.costcodes import statemachine
+from bot.costcodes.domain import State, Surface
+from bot.procore import outbox as procore_outbox
+from bot.store import db
+from bot.store.models import CostCode, ExportBatch, GLAccount, QbwcJob, utcnow
+from bot.webconnector import preflight
+from bot.webconnector.match import new_tag, request_id
+from bot.webconnector.verdicts import Sent, Verdict, after_add, after_lookup
+from qbd.qbxml.types import (
+    AccountQuery,
+    ItemAddResult,
+    ItemQuery,
+    ItemQueryResult,
+    QbXmlResult,
+    ServiceItemAdd,
+)
+
+ACTOR = "web connector"
+SURFACE = Surface.WEB_CONNECTOR
+BATCH_SIZE = 100
+"""Codes per qbXML message: 1,000 codes in 10 round trips, each well inside QBWC's 2 minutes."""
+
+Request = ServiceItemAdd | ItemQuery | AccountQuery
+
+
+async def pending_work(session: AsyncSession) -> int:
+    """Codes waiting to be sent plus account refreshes waiting."""
+    codes = select(func.count()).where(col(CostCode.state) == State.QUEUED.value)
+    jobs = select(func.count()).where(col(QbwcJob.state) == "pending")
+    return int((await session.exec(codes)).one()) + int((await session.exec(jobs)).one())
+
+
+async def claim_next(
+    session: AsyncSession,
+    ticket: str,
+    *,
+    codes: bool = True,
+    accept_job: Callable[[QbwcJob], bool] | None = None,
+) -> tuple[dict[str, Any], list[Request]] | None:
+    """The next piece of work for this ticket: (in-flight record, qbXML requests), or None.
+
+    `codes` False sends no item request at all (another company file is open); `accept_job`
+    says which account syncs may run against the open file.
+    """
+    tag = new_tag()  # every requestID of this send is unique to it (bot.webconnector.match)
+    job = await _claim_job(session, ticket, accept_job)
+    if job is not None:
+        query = AccountQuery(request_id=request_id("accounts", job.id or 0, tag))
+        return {"kind": "accounts", "job": job.id, "tag": tag}, [query]
+    for lookup in (True, False) if codes else ():
+        claimed = await _claim_codes(session, lookup=lookup)
+        if claimed:
+            kind = "lookup" if lookup else "add"
+            requests = [_request(kind, sent, tag) for sent in claimed]
+            return {"kind": kind, "codes": [asdict(s) for s in claimed], "tag": tag}, requests
+    return None
+
+
+async def _claim_job(
+    session: AsyncSession, ticket: str, accept: Callable[[QbwcJob], bool] | None
+) -> QbwcJob | None:
+    statement = (
+        select(QbwcJob)
+        .where(col(QbwcJob.state) == "pending", col(QbwcJob.kind) == ACCOUNTS_SYNC)
+        .order_by(col(QbwcJob.id))
+        .limit(10)
+    )
+    if not db.is_sqlite_session(session):
+        statement = statement.with_for_update(skip_locked=True)
+    found = (await session.exec(statement)).all()
+    job = next((j for j in found if accept is None or accept(j)), None)
+    if job is not None:
+        job.state, job.ticket, job.updated_at = "sending", ticket, utcnow()
+    return job
+
+
+async def _claim_codes(session: AsyncSession, *, lookup: bool) -> list[Sent]:
+    """Up to BATCH_SIZE codes to send; a batch that was all held back makes room for the next."""
+    while True:
+        ids, sent = await _claim_batch(session, lookup=lookup)
+        if sent or not ids:
+            return sent
+
+
+async def _claim_batch(session: AsyncSession, *, lookup: bool) -> tuple[list[int], list[Sent]]:
+    statement = (
+        select(CostCode.id)
+        .where(col(CostCode.state) == State.QUEUED.value, col(CostCode.needs_lookup) == lookup)
+        .order_by(col(CostCode.id))
+        .limit(BATCH_SIZE)
+    )
+    if not db.is_sqlite_session(session):
+        statement = statement.with_for_update(skip_locked=True)
+    ids = [code_id for code_id in (await session.exec(statement)).all() if code_id is not None]
+    if not ids:
+        return [], []
+    moved = await statemachine.transition_many(
+        session,
+        ids=ids,
+        source=State.QUEUED,
+        target=State.EXPORTING,
+        actor=ACTOR,
+        surface=SURFACE,
+        changes={"needs_lookup": True},
+        detail="asked QuickBooks whether the item exists" if lookup else "sent to QuickBooks",
+    )
+    await _mark_batches_running(session, [code_id for code_id, _ in moved])
+    return ids, await _sent_for(session, [code_id for code_id, _ in moved])
+
+
+async def _sent_for(session: AsyncSession, ids: Sequence[int]) -> list[Sent]:
+    """Describe each claimed code as sent; one that may not go (an account inactive or gone in the
+    last chart read, a rule broken) is held back here with the reason, never sent."""
+    codes = (await session.exec(select(CostCode).where(col(CostCode.id).in_(ids)))).all()
+    account_ids = {c.income_account_id for c in codes} | {c.expense_account_id for c in codes}
+    accounts = {
+        a.id: a
+        for a in (
+            await session.exec(select(GLAccount).where(col(GLAccount.id).in_(account_ids)))
+        ).all()
+    }
+    sent: list[Sent] = []
+    for code in sorted(codes, key=lambda c: c.id or 0):
+        income = accounts.get(code.income_account_id)
+        expense = accounts.get(code.expense_account_id)
+        held = preflight.hold_reason(code, income, expense)
+        if held is not None or income is None:
+            await _apply(session, code, Verdict("failed", reason=held))
+            continue
+        sent.append(
+            Sent(
+                code_id=code.id or 0,
+                name=code.code,
+                description=code.description,
+                income_list_id=income.list_id,
+                income_name=income.full_name,
+                expense_list_id=expense.list_id if expense else None,
+                expense_name=expense.full_name if expense else None,
+            )
+        )
+    return sent
+
+
+def _request(kind: str, sent: Sent, tag: str) -> Request:
+    if kind == "lookup":
+        return ItemQuery(request_id=request_id(kind, sent.code_id, tag), full_names=(sent.name,))
+    return ServiceItemAdd(
+        request_id=request_id(kind, sent.code_id, tag),
+        name=sent.name,
+        description=sent.description,
+        income_account_list_id=sent.income_list_id,
+        expense_account_list_id=sent.expense_list_id,
+    )
+
+
+async def apply_code_results(
+    session: AsyncSession, in_flight: dict[str, Any], results: Sequence[QbXmlResult]
+) -> int:
+    """Apply each code's answer (a code without one is looked up next time); returns codes done."""
+    by_request = {result.request_id: result for result in results}
+    kind, tag = in_flight["kind"], in_flight.get("tag") or ""
+    sent_codes = [Sent(**raw) for raw in in_flight["codes"]]
+    ids = [sent.code_id for sent in sent_codes]
+    rows = (await session.exec(select(CostCode).where(col(CostCode.id).in_(ids)))).all()
+    codes = {code.id: code for code in rows}
+    moves: dict[State, list[tuple[CostCode, dict[str, Any]]]] = {}
+    for sent in sent_codes:
+        code = codes.get(sent.code_id)
+        if code is None or code.state != State.EXPORTING.value:
+            continue  # already settled by another process (a late duplicate answer)
+        answer = by_request.get(request_id(kind, sent.code_id, tag))
+        target, changes = _move(code, _verdict(answer, sent, code.attempts))
+        moves.setdefault(target, []).append((code, changes))
+    return await _settle(session, moves)
+
+
+async def _settle(
+    session: AsyncSession, moves: dict[State, list[tuple[CostCode, dict[str, Any]]]]
+) -> int:
+    """Apply verdicts, one statement per outcome; returns how many codes are done (not waiting).
+
+    A code another process settled first keeps that answer.
+    """
+    finished = 0
+    for target, chosen in moves.items():
+        moved = await statemachine.transition_each(
+            session, moves=chosen, target=target, actor=ACTOR, surface=SURFACE
+        )
+        if target in (State.SUCCESS, State.FAILED):
+            finished += len(moved)
+        if target is State.SUCCESS:  # in this transaction: the ListIDs go back to Procore once
+            for code in moved:
+                await procore_outbox.enqueue(session, code)
+    return finished
+
+
+async def _apply(session: AsyncSession, code: CostCode, verdict: Verdict) -> None:
+    target, changes = _move(code, verdict)
+    await _settle(session, {target: [(code, changes)]})
+
+
+def _verdict(result: QbXmlResult | None, sent: Sent, attempts: int) -> Verdict:
+    if isinstance(result, ItemAddResult):
+        return after_add(result.status, result.item, sent, attempts)
+    if isinstance(result, ItemQueryResult):
+        return after_lookup(result.status, result.items, sent, attempts)
+    return Verdict("lookup")
+
+
+def _move(code: CostCode, verdict: Verdict) -> tuple[State, dict[str, Any]]:
+    """Where a verdict takes a code, and what changes with it."""
+    changes: dict[str, Any]
+    if verdict.outcome == "success":
+        changes = {"qb_list_id": verdict.list_id, "needs_lookup": False, "last_error": None}
+        return State.SUCCESS, changes
+    if verdict.outcome == "failed":
+        return State.FAILED, {"last_error": verdict.reason, "needs_lookup": False}
+    changes = {"needs_lookup": verdict.outcome == "lookup", "attempts": code.attempts + 1}
+    return State.QUEUED, changes
+
+
+async def fail_in_flight(session: AsyncSession, in_flight: dict[str, Any], reason: str) -> None:
+    """QuickBooks refused the whole message (nothing ran): its codes fail and can be retried."""
+    if in_flight["kind"] == "accounts":
+        await finish_job(session, in_flight["job"], state="failed", result={"error": reason})
+        return
+    for raw in in_flight["codes"]:
+        code = await session.get(CostCode, raw["code_id"])
+        if code is not None and code.state == State.EXPORTING.value:
+            changes = {"last_error": reason, "needs_lookup": in_flight["kind"] == "lookup"}
+            await statemachine.transition(
+                session,
+                code=code,
+                target=State.FAILED,
+                actor=ACTOR,
+                surface=SURFACE,
+                changes=changes,
+            )
+
+
+async def requeue_in_flight(session: AsyncSession, in_flight: dict[str, Any]) -> None:
+    """The answer was lost: look the codes up before adding them again; retry the job."""
+    if in_flight["kind"] == "accounts":
+        job = await session.get(QbwcJob, in_flight["job"])
+        if job is not None and job.state == "sending":
+            job.state, job.ticket, job.updated_at = "pending", None, utcnow()
+        return
+    for raw in in_flight["codes"]:
+        code = await session.get(CostCode, raw["code_id"])
+        if code is not None and code.state == State.EXPORTING.value:
+            await _apply(session, code, Verdict("lookup"))
+
+
+async def finish_job(
+    session: AsyncSession, job_id: int, *, state: str, result: dict[str, Any]
+) -> None:
+    job = await session.get(QbwcJob, job_id)
+    if job is not None:
+        job.state, job.result, job.updated_at = state, json.dumps(result), utcnow()
+
+
+async def _mark_batches_running(session: AsyncSession, ids: Sequence[int]) -> None:
+    if not ids:
+        return
+    batch_ids = select(CostCode.export_batch_id).where(col(CostCode.id).in_(ids)).distinct()
+    batches = (
+        await session.exec(select(ExportBatch).where(col(ExportBatch.id).in_(batch_ids)))
+    ).all()
+    for batch in batches:
+        if batch.state == "queued":
+            batch.state, batch.picked_up_at, batch.updated_at = "running", utcnow(), utcnow()
+
+
+async def settle_batches(session: AsyncSession) -> list[int]:
+    """Recount unfinished batches; those with nothing left in flight are done. Returns their ids."""
+    batches = (
+        await session.exec(
+            select(ExportBatch).where(col(ExportBatch.state).in_(("queued", "running")))
+        )
+    ).all()
+    touched: list[int] = []
+    for batch in batches:
+        counts = await _batch_counts(session, batch.id or 0)
+        batch.succeeded = counts.get(State.SUCCESS.value, 0)
+        batch.failed = counts.get(State.FAILED.value, 0)
+        left = counts.get(State.QUEUED.value, 0) + counts.get(State.EXPORTING.value, 0)
+        if left == 0:
+            batch.state, batch.finished_at = "done", utcnow()
+        batch.updated_at = utcnow()
+        touched.append(batch.id or 0)
+    return touched
+
+
+async def _batch_counts(session: AsyncSession, batch_id: int) -> dict[str, int]:
+    statement = (
+        select(CostCode.state, func.count())
+        .where(col(CostCode.export_batch_id) == batch_id)
+        .group_by(col(CostCode.state))
+    )
+    return {state: int(count) for state, count in (await session.exec(statement)).all()}
