@@ -94,38 +94,20 @@ def build_app(core: Core, *, refresh_in_background: bool = True) -> App:
 def build_slack(
     core: Core, scheduler: AsyncIOScheduler, *, refresh_in_background: bool = True
 ) -> SlackParts:
+    """The Slack collaborators in the order they need each other, then the hooks between them."""
     settings = core.settings
     client = bolt.make_client(settings)
     reads = ReadSessions(settings.database_url, core.sessions)
-    refresher = Refresher(
-        sessions=core.sessions,
-        client=client,
-        clock=core.clock,
-        run_in_background=refresh_in_background,
-        reads=reads,
-    )
+    refresher = _refresher(core, client, reads, background=refresh_in_background)
     permissions = Permissions(client, settings.erp_admins, core.clock)
     reporter = ExportReporter(core, client, refresher)
-    accounts = AccountIndex(reads.sessions)
-    review = Review(
-        core,
-        client=client,
-        refresher=refresher,
-        permissions=permissions,
-        reporter=reporter,
-        reads=reads,
-        accounts=accounts,
-        bulk=BulkReview(core, client, refresher, permissions),
-    )
-    refresher.register(listing.KIND, listing.list_renderer(core.clock))
-    refresher.register(STATUS_KIND, reporter.render_status)
-    reporter.before_sync_reply(accounts.refresh)  # the pickers must show the synced chart
+    review = _review(core, client, refresher, permissions, reporter, reads)
     home = HomeTabs(core, client, review)
     imports = SlackImport(core, client, permissions)
-    digests = build_digests(
-        core, post=digest_replies.poster(client), permissions=permissions, scheduler=scheduler
-    )
-    app = bolt.create_app(
+    post = digest_replies.poster(client)
+    digests = build_digests(core, post=post, permissions=permissions, scheduler=scheduler)
+    _register(core, refresher, reporter, review)
+    listening = bolt.create_app(
         settings,
         client=client,
         core=core,
@@ -140,12 +122,51 @@ def build_slack(
         refresher=refresher,
         permissions=permissions,
         reporter=reporter,
-        accounts=accounts,
+        accounts=review.accounts,
         review=review,
         home=home,
         imports=imports,
         digests=digests,
-        bolt=app,
+        bolt=listening,
+    )
+
+
+def _refresher(
+    core: Core, client: AsyncWebClient, reads: ReadSessions, *, background: bool
+) -> Refresher:
+    return Refresher(
+        sessions=core.sessions,
+        client=client,
+        clock=core.clock,
+        run_in_background=background,
+        reads=reads,
+    )
+
+
+def _register(core: Core, refresher: Refresher, reporter: ExportReporter, review: Review) -> None:
+    """What each part does for the others: the refresher's renderers, the sync reply's hook."""
+    refresher.register(listing.KIND, listing.list_renderer(core.clock))
+    refresher.register(STATUS_KIND, reporter.render_status)
+    reporter.before_sync_reply(review.accounts.refresh)  # the pickers must show the synced chart
+
+
+def _review(
+    core: Core,
+    client: AsyncWebClient,
+    refresher: Refresher,
+    permissions: Permissions,
+    reporter: ExportReporter,
+    reads: ReadSessions,
+) -> Review:
+    return Review(
+        core,
+        client=client,
+        refresher=refresher,
+        permissions=permissions,
+        reporter=reporter,
+        reads=reads,
+        accounts=AccountIndex(reads.sessions),
+        bulk=BulkReview(core, client, refresher, permissions),
     )
 
 
