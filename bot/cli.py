@@ -1,10 +1,14 @@
-"""The `costcodes` command line: the operator's surface, with the same rules and audit as Slack."""
+"""The `costcodes` command line: the operator's surface, with the same rules and audit as Slack.
+
+`serve` is also where sandbox mode is decided: the server itself never knows of the sandbox.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import getpass
+import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -14,7 +18,7 @@ from bot.accounts import rebind
 from bot.config import Settings, get_settings
 from bot.connection import views as connection_view
 from bot.connection.words import full_text
-from bot.core import Services, open_services
+from bot.core import Core, Services, open_services
 from bot.costcodes import intake
 from bot.costcodes.assign import assign_pattern
 from bot.costcodes.domain import STATE_LABELS, Surface
@@ -25,6 +29,8 @@ from bot.progress import ProgressBar
 from bot.store import app_settings as kept
 from bot.store import db
 from qbd import qwc
+
+log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_SOME_REJECTED, EXIT_UNUSABLE = 0, 1, 2
 PROGRESS_FROM_ROWS = 1000
@@ -100,10 +106,32 @@ async def cmd_serve(args: argparse.Namespace, settings: Settings, out: TextIO, e
 
     async def work(services: Services) -> int:
         server.freeze_startup_heap()
-        await server.run(services, sandbox=not args.no_sandbox)
+        await serve(services, sandbox=not args.no_sandbox)
         return EXIT_OK
 
     return await _with_services(settings, work)
+
+
+async def serve(core: Core, *, sandbox: bool = True) -> None:
+    """Serve until cancelled; given no Slack setting at all, as the local sandbox (bot.sandbox)."""
+    # Imported here: the other commands need neither the server nor the simulators.
+    from aiohttp import web
+
+    from bot import sandbox as sandbox_mode
+    from bot import server
+    from bot.app import build_app
+
+    server.log_missing_slack(core)
+    mount: server.Mount | None = None
+    if sandbox and sandbox_mode.wanted(core.settings):
+        core, local = await sandbox_mode.prepare(core)
+
+        def mount_sandbox(web_app: web.Application) -> None:
+            local.mount(web_app)  # the page, its controls and the Slack stand-in
+            log.info("sandbox mode: try the bot at %s/sandbox", local.base_url)
+
+        mount = mount_sandbox
+    await server.run(build_app(core), mount=mount)
 
 
 async def cmd_qwc(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:

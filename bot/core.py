@@ -1,11 +1,14 @@
-"""The service container: what every surface needs, built once at start-up and passed down."""
+"""The core every feature receives: settings, database and clock, frozen once at start-up.
+
+Features take the `Core` and their collaborators as constructor arguments; nothing is hung on
+the core later. Who builds the collaborators, and wires them together, is `bot.app` alone.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -13,38 +16,24 @@ from bot.config import Settings
 from bot.store import db
 from bot.store.models import utcnow
 
-if TYPE_CHECKING:
-    from slack_sdk.web.async_client import AsyncWebClient
-
-    from bot.digests.jobs import DigestJobs
-    from bot.export.replies import ExportReporter
-    from bot.home.service import HomeTabs
-    from bot.slack.refresher import Refresher
-
 Clock = Callable[[], datetime]
 
 
-@dataclass
-class Services:
+@dataclass(frozen=True)
+class Core:
     """Settings, database and clock; tests build one with a fake clock or another database."""
 
     settings: Settings
     engine: AsyncEngine
     sessions: db.SessionFactory
     clock: Clock = field(default=utcnow)
-    slack_client: AsyncWebClient | None = None
-    """The Slack Web API client, when Slack is configured (bot.slack.bolt.attach_slack)."""
-    refresher: Refresher | None = None
-    """Keeps posted Slack messages current; register a renderer per PostedMessage.kind."""
-    export_reporter: ExportReporter | None = None
-    """Posts and refreshes export replies in Slack; the Web Connector backend notifies it."""
-    digest_jobs: DigestJobs | None = None
-    """This process's digest cron jobs (bot.digests.service.install); the CLI has none."""
-    home_tabs: HomeTabs | None = None
-    """Keeps recently opened App Home tabs current (bot.home.service); set with the Slack app."""
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+Services = Core
+"""The name the features still use for the core (it was a mutable container before issue 13)."""
 
 
 async def open_services(settings: Settings, *, clock: Clock = utcnow) -> Services:

@@ -1,25 +1,32 @@
-"""The one aiohttp server: Slack events, the Web Connector, health, and the scheduler's life."""
+"""The one aiohttp server: the routes and lifetimes of an App that bot.app has built.
+
+Routes: /slack/events (when Slack has a signing secret), /qbwc, /healthz, /procore/webhook (when
+the link is on). Lifetimes: Slack's client pool, refresher, Socket Mode and digests; the Procore
+link; the scheduler. What to serve is decided before: the CLI decides sandbox mode (bot.cli).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 
 from bot import __version__
-from bot import sandbox as sandbox_mode
+from bot.app import App, SlackParts, build_app
+from bot.config import Settings
 from bot.connection import views as connection_view
 from bot.connection.words import full_text
-from bot.core import Services
+from bot.core import Core
 from bot.costcodes import counts as queries
 from bot.digests import service as digests
-from bot.home import service as home
-from bot.jobs import build_scheduler, every
 from bot.procore import link as procore_link
 from bot.slack import bolt as slack_app
 from bot.store import db
@@ -28,15 +35,17 @@ from qbd.webconnector import qbwc_routes
 
 log = logging.getLogger(__name__)
 
-SERVICES = web.AppKey("services", Services)
+APP = web.AppKey("app", App)
+CORE = web.AppKey("core", Core)
 QBWC = web.AppKey("qbwc", QbwcBackend)
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
-SWEEP_SECONDS = 60
+Mount = Callable[[web.Application], None]
+"""Adds routes and lifetimes of its own to the web app (the CLI's sandbox mode)."""
 
 
 async def healthz(request: web.Request) -> web.Response:
     """Database reachability, schema revision and version; 503 when the database is down."""
-    services = request.app[SERVICES]
+    services = request.app[CORE]
     body: dict[str, Any] = {"version": __version__, "migration_head": db.head_revision()}
     try:
         async with services.engine.connect() as conn:
@@ -68,30 +77,67 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if body["status"] == "ok" else 503)
 
 
-def build_web_app(services: Services) -> web.Application:
-    app = web.Application()
-    app[SERVICES] = services
-    app.router.add_get("/healthz", healthz)
-    backend = QbwcBackend(services)
-    app[QBWC] = backend
-    app.router.add_routes(
-        qbwc_routes(backend, max_body_bytes=services.settings.qbwc_max_body_bytes)
+def build_web_app(services: Core) -> web.Application:
+    """The server of `services`: the App built by bot.app, with its routes (tests, benches)."""
+    return serve(build_app(services))
+
+
+def serve(app: App) -> web.Application:
+    """The web app that serves `app`: routes, and the lifetimes of its parts, in this order."""
+    web_app = web.Application()
+    web_app[APP] = app
+    web_app[CORE] = app.core
+    web_app[QBWC] = app.qbwc
+    web_app[SCHEDULER] = app.scheduler
+    web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_routes(
+        qbwc_routes(app.qbwc, max_body_bytes=app.core.settings.qbwc_max_body_bytes)
     )
-    slack_app.mount(app, services)  # POST /slack/events, Socket Mode, refresher: if configured
-    app[SCHEDULER] = build_scheduler(services.settings.tz)
-    every(app[SCHEDULER], "qbwc-sweep", backend.expire_silent_sessions, seconds=SWEEP_SECONDS)
-    reporter = services.export_reporter
-    if reporter is not None:
-        backend.listeners.append(reporter.on_progress)
-        every(app[SCHEDULER], "export-replies", reporter.tick, seconds=SWEEP_SECONDS)
-    if services.home_tabs is not None:
-        every(app[SCHEDULER], "home-tabs", services.home_tabs.refresh, seconds=home.POLL_SECONDS)
-    digests.install(app, app[SCHEDULER], services)  # schedules from the database
-    if services.settings.procore_enabled:  # POST /procore/webhook, reconcile, write-back
-        procore_link.install(app, app[SCHEDULER], services)
-    app.on_startup.append(_start_scheduler)
-    app.on_cleanup.append(_stop_scheduler)
-    return app
+    if app.slack is not None:
+        _mount_slack(web_app, app.slack, app.core.settings)
+    if app.procore is not None:  # POST /procore/webhook, start-up reconcile, write-back
+        procore_link.mount(web_app, app.procore)
+    web_app.on_startup.append(_start_scheduler)
+    web_app.on_cleanup.append(_stop_scheduler)
+    return web_app
+
+
+def _mount_slack(web_app: web.Application, slack: SlackParts, settings: Settings) -> None:
+    """POST /slack/events (with a signing secret; Socket Mode needs none), then the lifetimes."""
+    if settings.slack_signing_secret is not None:
+        secret = settings.slack_signing_secret.get_secret_value()
+        web_app.router.add_post(slack_app.EVENTS_PATH, slack_app.events_handler(slack.bolt, secret))
+    web_app.cleanup_ctx.append(_slack_lifetime(slack, settings))
+    web_app.cleanup_ctx.append(digests.lifetime(slack.digests))  # schedules from the database
+
+
+def _slack_lifetime(
+    slack: SlackParts, settings: Settings
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Start-up and clean-up of Slack's parts, run by the aiohttp server (`cleanup_ctx`)."""
+
+    async def lifetime(_: web.Application) -> AsyncIterator[None]:
+        client = slack.client
+        # One connection pool for every Slack call, opened on the server's loop.
+        client.session = aiohttp.ClientSession()
+        await slack.refresher.start()
+        warm = asyncio.create_task(slack.review.warm(), name="gl-account-index")
+        socket = slack_app.socket_mode(slack.bolt, settings, client)
+        try:
+            yield
+        finally:
+            for task in (warm, socket):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            await slack.refresher.stop()
+            await slack.accounts.close()
+            await slack.reads.close()
+            await client.session.close()
+            client.session = None
+
+    return lifetime
 
 
 async def _start_scheduler(app: web.Application) -> None:
@@ -103,7 +149,7 @@ async def _stop_scheduler(app: web.Application) -> None:
         app[SCHEDULER].shutdown(wait=False)
 
 
-def log_missing_slack(services: Services) -> None:
+def log_missing_slack(services: Core) -> None:
     missing = services.settings.missing_slack_settings()
     if missing:
         log.warning(
@@ -124,21 +170,17 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
-async def run(services: Services, *, sandbox: bool = True) -> None:
-    """Serve until cancelled; given no Slack setting at all, as the local sandbox (bot.sandbox)."""
-    log_missing_slack(services)
-    local = None
-    if sandbox and sandbox_mode.wanted(services.settings):
-        services, local = await sandbox_mode.prepare(services)
-    app = build_web_app(services)
-    if local is not None:
-        local.mount(app)  # the page, its controls and the Slack stand-in: sandbox mode only
-        log.info("sandbox mode: try the bot at %s/sandbox", local.base_url)
-    runner = web.AppRunner(app, access_log=None)
+async def run(app: App, *, mount: Mount | None = None) -> None:
+    """Serve `app` until cancelled; `mount` adds what the CLI decided (the sandbox's page)."""
+    web_app = serve(app)
+    if mount is not None:
+        mount(web_app)
+    settings = app.core.settings
+    runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, services.settings.host, services.settings.port)
+    site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
-    log.info("listening on http://%s:%s", services.settings.host, services.settings.port)
+    log.info("listening on http://%s:%s", settings.host, settings.port)
     try:
         await asyncio.Event().wait()
     finally:

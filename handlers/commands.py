@@ -31,6 +31,7 @@ async def costcodes(
     respond: AsyncRespond,
     review: Review,
     imports: SlackImport,
+    digests: Digests,
     caller: Caller,
 ) -> None:
     await ack()
@@ -38,10 +39,12 @@ async def costcodes(
     if isinstance(parsed, ImportCommand):
         await imports.open(caller, parsed.trigger_id)
     else:
-        await run(parsed, review, caller, respond)
+        await run(parsed, review, digests, caller, respond)
 
 
-async def run(parsed: Command, review: Review, caller: Caller, respond: AsyncRespond) -> None:
+async def run(
+    parsed: Command, review: Review, digests: Digests, caller: Caller, respond: AsyncRespond
+) -> None:
     match parsed:
         case ReviewCommand(list_filter=list_filter):
             await review.post_list(caller, list_filter)
@@ -50,7 +53,7 @@ async def run(parsed: Command, review: Review, caller: Caller, respond: AsyncRes
         case AccountsSyncCommand():
             await review.accounts_sync(caller)
         case DigestCommand(action=action, schedule=schedule):
-            reply = digest_reply(await Digests.of(review).handle(caller, action, schedule))
+            reply = digest_reply(await digests.handle(caller, action, schedule))
             if reply is not None:
                 await respond(**reply)
         case _:

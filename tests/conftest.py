@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 from bot.config import Settings
-from bot.core import Services
+from bot.core import Core
 from bot.store import db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,7 +100,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
-async def _empty_tables(services: Services) -> None:
+async def _empty_tables(services: Core) -> None:
     tables = [table.name for table in reversed(SQLModel.metadata.sorted_tables)]
     async with services.engine.begin() as conn:
         if db.is_sqlite(services.engine):
@@ -112,10 +112,10 @@ async def _empty_tables(services: Services) -> None:
 
 
 @pytest.fixture
-async def services(database_url: str, clock: FakeClock) -> AsyncIterator[Services]:
-    """Services over an emptied database, with the fake clock."""
+async def services(database_url: str, clock: FakeClock) -> AsyncIterator[Core]:
+    """The core (bot.core.Core) over an emptied database, with the fake clock."""
     engine = db.make_engine(database_url)
-    built = Services(
+    built = Core(
         settings=make_settings(database_url),
         engine=engine,
         sessions=db.make_session_factory(engine),

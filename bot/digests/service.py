@@ -1,4 +1,4 @@
-"""Reminder digests: per-channel schedules, what a digest says, and posting every slot once.
+"""Reminder digests: per-channel schedules and posting every slot once (Slack: bot.digests.replies).
 
 Exactly once across processes (DESIGN §7): before posting a slot, a process inserts its
 DigestSlot(channel, slot_at) row; the unique constraint lets one process win and the others skip.
@@ -13,27 +13,23 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 
 from aiohttp import web
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from blocks.digest import digest_message
-from bot.core import Services
+from bot.core import Core
 from bot.costcodes.domain import Caller
-from bot.digests import jobs as digest_jobs
 from bot.digests import schedule as digest_cron
+from bot.digests.jobs import DigestJobs
 from bot.digests.queries import load_view
 from bot.digests.views import DigestAction, DigestOutcome, DigestView, ScheduleView
-from bot.jobs import every
-from bot.review.service import CannotPost, Review
+from bot.review.service import CannotPost
 from bot.slack.permissions import Permissions
 from bot.store import db
 from bot.store.models import DigestSchedule, DigestSlot
@@ -45,22 +41,21 @@ GRACE = timedelta(hours=6)
 RESYNC_SECONDS = 60
 PROCESS = f"{socket.gethostname()}:{os.getpid()}"[:64]
 NOT_IN_CHANNEL = "I can't post in this channel. Invite me with /invite @costcodes and try again."
+Post = Callable[[str, DigestView], Awaitable[str]]
+"""Posts a digest in a channel and returns its ts; Slack's refusal raises SlackApiError."""
 
 
 class Digests:
     """The digest service: `/costcodes digest …`, the scheduled jobs and the start-up catch-up."""
 
     def __init__(
-        self, services: Services, *, client: AsyncWebClient, permissions: Permissions
+        self, services: Core, *, post: Post, permissions: Permissions, jobs: DigestJobs
     ) -> None:
         self.services = services
-        self.client = client
+        self._post_view = post
         self.permissions = permissions
-
-    @classmethod
-    def of(cls, review: Review) -> Digests:
-        """The service with the review service's Slack client and permission checks."""
-        return cls(review.services, client=review.client, permissions=review.permissions)
+        self.jobs = jobs
+        """This process's digest cron jobs, kept equal to the table (bot.app builds them)."""
 
     async def handle(self, caller: Caller, action: DigestAction, text: str = "") -> DigestOutcome:
         """Anyone may see the schedule or post a digest now; changes need ERP permission."""
@@ -142,12 +137,9 @@ class Digests:
 
     async def resync(self) -> None:
         """Make this process's jobs follow the table (changes made by other processes)."""
-        jobs = self.services.digest_jobs
-        if jobs is None:
-            return
         async with self.services.sessions() as session:
             rows = (await session.exec(select(DigestSchedule).where(DigestSchedule.enabled))).all()
-        jobs.match((row.channel, digest_cron.Schedule(row.cron, row.tz)) for row in rows)
+        self.jobs.match((row.channel, digest_cron.Schedule(row.cron, row.tz)) for row in rows)
 
     async def seed_default(self) -> bool:
         """DIGEST_CHANNEL/DIGEST_CRON: create that channel's schedule unless it has one."""
@@ -188,13 +180,10 @@ class Digests:
         return row
 
     def _follow(self, row: DigestSchedule) -> None:
-        jobs = self.services.digest_jobs
-        if jobs is None:
-            return
         if row.enabled:
-            jobs.put(row.channel, digest_cron.Schedule(row.cron, row.tz))
+            self.jobs.put(row.channel, digest_cron.Schedule(row.cron, row.tz))
         else:
-            jobs.drop(row.channel)
+            self.jobs.drop(row.channel)
 
     def _view(self, row: DigestSchedule) -> ScheduleView:
         schedule = digest_cron.Schedule(row.cron, row.tz)
@@ -245,8 +234,7 @@ class Digests:
             await session.exec(delete(DigestSlot).where(col(DigestSlot.id) == slot_id))
 
     async def _post(self, channel: str, view: DigestView) -> str:
-        posted = await self.client.chat_postMessage(channel=channel, **digest_message(view))
-        return str(posted["ts"])
+        return await self._post_view(channel, view)
 
     async def _enabled_channels(self) -> list[str]:
         async with self.services.sessions() as session:
@@ -272,20 +260,10 @@ def _new_row(
     )
 
 
-def install(web_app: web.Application, scheduler: AsyncIOScheduler, services: Services) -> None:
-    """Digest jobs for this server: loaded on start, resynced every minute, misses caught up."""
-    client = services.slack_client
-    if client is None:
-        log.info("reminder digests are off: Slack is not connected")
-        return
-    settings = services.settings
-    permissions = Permissions(client, settings.erp_admins, services.clock)
-    digests = Digests(services, client=client, permissions=permissions)
-    jobs = digest_jobs.DigestJobs(scheduler, digests.run_due)
-    services.digest_jobs = jobs
-    every(scheduler, "digest-resync", digests.resync, seconds=RESYNC_SECONDS)
+def lifetime(digests: Digests) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The server's part (`cleanup_ctx`): schedules loaded on start, missed slots caught up."""
 
-    async def lifetime(_: web.Application) -> AsyncIterator[None]:
+    async def run(_: web.Application) -> AsyncIterator[None]:
         try:
             await digests.start()
         except Exception:  # the resync job tries again in a minute; serving matters more
@@ -300,7 +278,7 @@ def install(web_app: web.Application, scheduler: AsyncIOScheduler, services: Ser
             with contextlib.suppress(asyncio.CancelledError):
                 await catch_up
 
-    web_app.cleanup_ctx.append(lifetime)
+    return run
 
 
 async def _logged_catch_up(digests: Digests) -> None:

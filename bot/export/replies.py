@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from blocks.accounts import sync_done_message
 from blocks.export import final_message, silence_message, stale_message, status_message
 from bot.connection import views as connection_view
-from bot.core import Services
+from bot.core import Core
 from bot.costcodes import counts as queries
 from bot.costcodes.domain import ExportProgress, ListFilter
 from bot.export.progress import load_progress
@@ -41,18 +41,18 @@ STATUS_KIND = "status"
 class ExportReporter:
     """Posts and keeps current what the channel sees of each export."""
 
-    def __init__(self, services: Services, client: AsyncWebClient, refresher: Refresher) -> None:
+    def __init__(self, services: Core, client: AsyncWebClient, refresher: Refresher) -> None:
         self.services = services
         self.client = client
         self.refresher = refresher
         self._before_sync_reply: list[Callable[[], Awaitable[object]]] = []
-        refresher.register(STATUS_KIND, self._render_status)
 
     def before_sync_reply(self, hook: Callable[[], Awaitable[object]]) -> None:
         """Run `hook` before saying a GL account sync is done (the pickers must show the chart)."""
         self._before_sync_reply.append(hook)
 
-    async def _render_status(self, session: AsyncSession, row: PostedMessage) -> dict[str, Any]:
+    async def render_status(self, session: AsyncSession, row: PostedMessage) -> dict[str, Any]:
+        """The refresher's renderer for `STATUS_KIND` rows (bot.app registers it)."""
         assert row.export_batch_id is not None
         return status_message(await self._progress(session, row.export_batch_id))
 

@@ -21,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks.home import home_view, post_list_modal
 from bot.connection import views as connection_view
 from bot.connection.words import full_text
-from bot.core import Services
+from bot.core import Core
 from bot.costcodes import counts as queries
 from bot.costcodes.domain import Caller, ListFilter
 from bot.digests import queries as digest_queries
@@ -50,7 +50,7 @@ class _Viewer:
 class HomeTabs:
     """Publishes the Home tab; its buttons post the list in a channel or the failed codes."""
 
-    def __init__(self, services: Services, client: AsyncWebClient, review: Review) -> None:
+    def __init__(self, services: Core, client: AsyncWebClient, review: Review) -> None:
         self._services = services
         self._client = client
         self._review = review

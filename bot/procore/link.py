@@ -1,7 +1,8 @@
 """The Procore link assembled: one client, the reconcile, the webhook route, the write-back.
 
-Built only when `PROCORE_CLIENT_ID` is set (`install` for the server, `ProcoreLink` for the CLI);
-without it nothing here runs and nothing calls Procore.
+Built only when `PROCORE_CLIENT_ID` is set (by bot.app for the server, which also schedules its
+jobs, and `mount`s it; `ProcoreLink` directly for the CLI); without it nothing here runs and
+nothing calls Procore.
 """
 
 from __future__ import annotations
@@ -13,10 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.core import Services
-from bot.jobs import every
+from bot.core import Core
 from bot.procore import state, webhook
 from bot.procore.client import ProcoreClient, ProcoreError, Sleep
 from bot.procore.deliveries import RESOURCE, DeliveryProcessor
@@ -35,7 +34,7 @@ LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1"})
 
 
 class ProcoreLink:
-    def __init__(self, services: Services, *, sleep: Sleep = asyncio.sleep) -> None:
+    def __init__(self, services: Core, *, sleep: Sleep = asyncio.sleep) -> None:
         settings = services.settings
         assert settings.procore_client_id is not None
         assert settings.procore_client_secret is not None
@@ -213,22 +212,18 @@ def _check_url(url: str) -> None:
 PROCORE = web.AppKey("procore", ProcoreLink)
 
 
-def install(app: web.Application, scheduler: AsyncIOScheduler, services: Services) -> ProcoreLink:
-    """Route, scheduled jobs and start-up work of the link, on the one server."""
-    link = ProcoreLink(services)
+def mount(app: web.Application, link: ProcoreLink) -> None:
+    """The link's route and start-up work on the one server (its jobs: bot.app)."""
     app[PROCORE] = link
-    settings = services.settings
+    services = link.services
     handler = webhook.make_handler(
         services.sessions,
-        settings.procore_webhook_token,
+        services.settings.procore_webhook_token,
         link.company_id,
         link.kick,
         services.clock,
     )
     app.router.add_post(webhook.PATH, handler)
-    minutes = settings.procore_reconcile_minutes
-    every(scheduler, "procore-reconcile", link.reconcile_job, seconds=minutes * 60)
-    every(scheduler, "procore-tick", link.tick, seconds=TICK_SECONDS)
 
     async def started(app: web.Application) -> None:
         await link.start()
@@ -238,7 +233,6 @@ def install(app: web.Application, scheduler: AsyncIOScheduler, services: Service
 
     app.on_startup.append(started)
     app.on_cleanup.append(closed)
-    return link
 
 
 async def health_json(link: ProcoreLink) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from bot.accounts import rebind as rebinding
 from bot.accounts.chart import Purpose
 from bot.accounts.index import AccountIndex
 from bot.connection import views as connection_view
-from bot.core import Services
+from bot.core import Core
 from bot.costcodes import statemachine
 from bot.costcodes.domain import (
     AccountView,
@@ -79,23 +79,25 @@ class Review:
 
     def __init__(
         self,
-        services: Services,
+        services: Core,
         *,
         client: AsyncWebClient,
         refresher: Refresher,
         permissions: Permissions,
         reporter: ExportReporter,
+        reads: ReadSessions,
+        accounts: AccountIndex,
+        bulk: BulkReview,
     ) -> None:
         self.services = services
         self.client = client
         self.refresher = refresher
         self.permissions = permissions
         self.reporter = reporter
-        self.reads = ReadSessions(services.settings.database_url, services.sessions)
-        self.accounts = AccountIndex(self.reads.sessions)
-        reporter.before_sync_reply(self.accounts.refresh)
-        refresher.register(listing.KIND, listing.list_renderer(services.clock))
-        self.bulk = BulkReview(services, client, refresher, permissions)
+        self.reads = reads
+        """Lock-free reads on SQLite (the pickers, the Home tab): shared with the refresher."""
+        self.accounts = accounts
+        self.bulk = bulk
 
     async def post_list(self, caller: Caller, list_filter: ListFilter) -> None:
         """Post page one of `list_filter` in the caller's channel and remember the copy."""
@@ -284,10 +286,6 @@ class Review:
         a substring scan of 100,000 rows per keystroke is too slow on SQLite.
         """
         return await self.accounts.search(query=query, purpose=purpose)
-
-    async def close(self) -> None:
-        await self.accounts.close()
-        await self.reads.close()
 
     async def warm(self) -> None:
         """Load the account index at start-up, so the first person typing does not wait."""

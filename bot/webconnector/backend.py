@@ -11,7 +11,7 @@ import hmac
 import json
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import __version__
 from bot.accounts.chart import apply_chart
 from bot.connection import service as connection
-from bot.core import Services
+from bot.core import Core
 from bot.store import db
 from bot.store.models import QbwcTicket
 from bot.webconnector import guard as qbwc_guard
@@ -60,9 +60,9 @@ Listener = Callable[[list[int]], Awaitable[None]]
 class QbwcBackend:
     """Implements `qbd.webconnector.WebConnectorBackend` over the database."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Core, *, listeners: Iterable[Listener] = ()) -> None:
         self.services = services
-        self.listeners: list[Listener] = []
+        self.listeners: list[Listener] = list(listeners)
         """Called with the export batch ids an answer touched (Slack status updates)."""
 
     async def server_version(self) -> str:

@@ -10,11 +10,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
+from bot.app import build_digests
 from bot.core import Services
 from bot.costcodes.domain import State
 from bot.digests.queries import load_view
+from bot.digests.replies import poster
 from bot.digests.service import Digests
 from bot.digests.views import LastExport
+from bot.jobs import build_scheduler
 from bot.slack.bolt import make_client
 from bot.slack.permissions import Permissions
 from bot.store import db
@@ -57,7 +60,9 @@ async def make_digests(
             settings=make_settings(database_url, slack_api_url=fake_slack.api_url, **settings),
         )
         client = make_client(own.settings)
-        return Digests(own, client=client, permissions=Permissions(client, (), own.clock))
+        permissions = Permissions(client, (), own.clock)
+        scheduler = build_scheduler(own.settings.tz)  # never started: no job runs by itself
+        return build_digests(own, post=poster(client), permissions=permissions, scheduler=scheduler)
 
     yield make
     for engine in engines:

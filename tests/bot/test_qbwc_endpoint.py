@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func
 from sqlmodel import select
@@ -45,7 +47,9 @@ async def test_hostile_xml_is_refused_with_a_soap_fault(services: Services) -> N
 
 
 async def test_body_over_the_limit_is_refused_before_reading(services: Services) -> None:
-    services.settings = services.settings.model_copy(update={"qbwc_max_body_mb": 1})
+    services = dataclasses.replace(
+        services, settings=services.settings.model_copy(update={"qbwc_max_body_mb": 1})
+    )
     async with TestClient(TestServer(build_web_app(services))) as client:
         status, text = await _post(client, b"<x>" + b"a" * (2 * 1024 * 1024) + b"</x>")
     assert status == 413 and "<soap:Fault>" in text and "<html" not in text.lower()

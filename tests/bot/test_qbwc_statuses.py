@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 from bot.core import Services
 from bot.webconnector.backend import QbwcBackend
 from qbd.simulator import HCP_RESPONSE
@@ -114,5 +116,7 @@ async def test_credentials_and_unknown_tickets(services: Services) -> None:
 
 
 async def test_no_password_configured_refuses_everyone(services: Services) -> None:
-    services.settings = services.settings.model_copy(update={"qbwc_password": None})
+    services = dataclasses.replace(
+        services, settings=services.settings.model_copy(update={"qbwc_password": None})
+    )
     assert (await QbwcBackend(services).authenticate("costcodes", ""))[1] == "nvu"

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from sqlmodel import select
 
-from bot import server
+from bot import cli
 from bot.core import Services
 from bot.sandbox import mode
 from bot.sandbox.interactions import NotFoundInMessage, action_for
@@ -151,11 +151,11 @@ def test_a_click_is_built_from_the_message_or_as_the_page_shows_it() -> None:
 
 
 async def _serve_once(services: Services, sandbox: bool = True, **values: object) -> int:
-    """Run `server.run` as `costcodes serve` does; the status of GET /sandbox while it runs."""
+    """Run `cli.serve` as `costcodes serve` does; the status of GET /sandbox while it runs."""
     port = free_port()
     given = make_settings(services.settings.database_url, port=port, **{**NO_SLACK, **values})
     served = dataclasses.replace(services, settings=given)
-    task = asyncio.create_task(server.run(served, sandbox=sandbox))
+    task = asyncio.create_task(cli.serve(served, sandbox=sandbox))
     try:
         async with aiohttp.ClientSession() as session:
             for _ in range(200):

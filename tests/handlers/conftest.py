@@ -1,4 +1,4 @@
-"""Scenario fixtures: the real server (bot.server.build_web_app) talking to a fake Slack Web API."""
+"""Scenario fixtures: the real server (bot.app's root, bot.server) talking to a fake Slack Web API."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.accounts import chart as accounts
+from bot.app import SlackParts, build_app
 from bot.core import Services
 from bot.costcodes import intake
 from bot.costcodes.domain import Surface
-from bot.server import build_web_app
-from bot.slack.refresher import Refresher
+from bot.server import APP, serve
 from bot.store import db
 from tests.conftest import EXAMPLES, make_settings
 from tests.fakes.slack_api import FakeSlack
@@ -64,21 +64,14 @@ async def make_driver(
                 **settings,
             ),
         )
-        from bot.slack.bolt import make_client
-
-        slack_services.slack_client = make_client(slack_services.settings)
-        refresher = Refresher(
-            sessions=services.sessions,
-            client=slack_services.slack_client,
-            clock=services.clock,
-            run_in_background=False,
-        )
-        slack_services.refresher = refresher
         await seed(slack_services)
-        client = TestClient(TestServer(build_web_app(slack_services)))
+        # The production root, but the tests flush the refresher themselves (SlackDriver.settle).
+        app = build_app(slack_services, refresh_in_background=False)
+        assert app.slack is not None
+        client = TestClient(TestServer(serve(app)))
         await client.start_server()
         clients.append(client)
-        driver = SlackDriver(client, fake_slack, slack_services, refresher)
+        driver = SlackDriver(client, fake_slack, slack_services, app.slack.refresher)
         drivers.append(driver)
         return driver
 
@@ -87,6 +80,13 @@ async def make_driver(
         await client.close()
     for driver in drivers:  # Slack shows an error for any answer but 200 (401: deliberate)
         assert set(driver.statuses) <= {200, 401}, driver.statuses
+
+
+def slack_parts(driver: SlackDriver) -> SlackParts:
+    """The Slack collaborators the driver's server was built with (bot.app.build_app)."""
+    parts = driver.client.app[APP].slack
+    assert parts is not None
+    return parts
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from bot.server import SCHEDULER
 from bot.store import db
 from bot.store.models import CostCode, DigestSchedule, DigestSlot
 from tests.conftest import FakeClock
-from tests.handlers.conftest import MakeDriver
+from tests.handlers.conftest import MakeDriver, slack_parts
 from tests.handlers.slack_driver import ADMIN, CHANNEL, OTHER, SlackDriver, texts
 
 FRIDAY_9 = int(datetime(2026, 11, 27, 9, 0, tzinfo=UTC).timestamp())
@@ -134,8 +134,8 @@ async def test_the_configured_default_is_seeded_and_scheduled_on_start(
     assert (row.channel, row.cron, row.updated_by) == ("C0DEFAULT", "30 8 * * *", "DIGEST_CHANNEL")
     job = scheduler(slack).get_job(PREFIX + "C0DEFAULT")
     assert job is not None
-    jobs = slack.services.digest_jobs
-    assert jobs is not None and set(jobs.channels) == {"C0DEFAULT"}
+    jobs = slack_parts(slack).digests.jobs
+    assert set(jobs.channels) == {"C0DEFAULT"}
 
 
 async def test_a_change_made_by_another_process_is_picked_up_by_the_resync(
@@ -144,8 +144,8 @@ async def test_a_change_made_by_another_process_is_picked_up_by_the_resync(
     async with slack.services.sessions() as session:
         session.add(DigestSchedule(channel="C0ELSE", cron="0 9 * * 1", tz="UTC", updated_by="U9"))
         await session.commit()
-    jobs = slack.services.digest_jobs
-    assert jobs is not None and scheduler(slack).get_job(PREFIX + "C0ELSE") is None
+    jobs = slack_parts(slack).digests.jobs
+    assert "C0ELSE" not in jobs.channels and scheduler(slack).get_job(PREFIX + "C0ELSE") is None
     resync = scheduler(slack).get_job("digest-resync")
     assert resync is not None
     await resync.func()  # what the every-minute job runs

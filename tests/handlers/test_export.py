@@ -15,7 +15,7 @@ from bot.store.models import CostCode, GLAccount
 from qbd.simulator import QuickBooksSimulator, SimAccount, WebConnectorSimulator
 from tests.conftest import EXAMPLES, FakeClock
 from tests.fakes.slack_api import Message
-from tests.handlers.conftest import MakeDriver
+from tests.handlers.conftest import MakeDriver, slack_parts
 from tests.handlers.slack_driver import (
     ADMIN,
     CHANNEL,
@@ -96,9 +96,7 @@ async def exporting(slack: SlackDriver) -> tuple[Message, ExportReporter]:
     await pick(slack, "01-100", INCOME)
     listing = slack.posted()[0]
     await slack.click(listing, "export-codes")
-    reporter = slack.services.export_reporter
-    assert reporter is not None
-    return listing, reporter
+    return listing, slack_parts(slack).reporter
 
 
 async def later(slack: SlackDriver, seconds: float = 1.5) -> None:
@@ -305,8 +303,7 @@ async def test_accounts_sync_replies_in_its_thread(slack: SlackDriver) -> None:
 async def test_a_sync_reply_goes_out_even_if_getting_ready_for_it_fails(
     slack: SlackDriver, caplog: pytest.LogCaptureFixture
 ) -> None:
-    reporter = slack.services.export_reporter
-    assert reporter is not None
+    reporter = slack_parts(slack).reporter
     ran: list[str] = []
 
     async def broken() -> None:

@@ -16,12 +16,12 @@ from bot.store import db
 from bot.store.models import CostCode, PostedMessage
 from tests.blocks.slack_limits import assert_view_within_limits
 from tests.conftest import FakeClock
+from tests.handlers.conftest import slack_parts
 from tests.handlers.slack_driver import ADMIN, CHANNEL, OTHER, SlackDriver, texts
 
 
 def home_tabs(slack: SlackDriver) -> HomeTabs:
-    assert slack.services.home_tabs is not None
-    return slack.services.home_tabs
+    return slack_parts(slack).home
 
 
 def counts_of(view: dict[str, Any]) -> dict[str, str]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from bot.accounts import chart as accounts
-from bot.slack.bolt import REVIEW
 from bot.store import db
 from qbd.qbxml.types import AccountInfo
 from tests.conftest import EXAMPLES
+from tests.handlers.conftest import slack_parts
 from tests.handlers.slack_driver import OTHER, SlackDriver
 
 INCOME_TYPES = {"Income", "OtherIncome"}
@@ -51,7 +51,7 @@ async def test_at_most_100_options(slack: SlackDriver) -> None:
     ]
     async with db.session_scope(slack.services.sessions) as session:
         await accounts.apply_chart(session, chart)
-    await slack.client.app[REVIEW].accounts.refresh()  # as after a sync through the Web Connector
+    await slack_parts(slack).accounts.refresh()  # as after a sync through the Web Connector
     income = await slack.options("pick-income", "overhead")
     expense = await slack.options("pick-expense", "overhead")
     assert len(income["options"]) == 100 and len(expense["options"]) == 100

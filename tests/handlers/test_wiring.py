@@ -8,7 +8,7 @@ import dataclasses
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.core import Services
-from bot.server import build_web_app
+from bot.server import APP, build_web_app
 from bot.slack.bolt import make_client
 from tests.conftest import make_settings
 from tests.fakes.slack_api import FakeSlack
@@ -18,7 +18,7 @@ async def test_without_slack_settings_there_is_no_slack_route(services: Services
     async with TestClient(TestServer(build_web_app(services))) as client:
         assert (await client.post("/slack/events", data=b"x")).status == 404
         assert (await client.get("/healthz")).status == 200
-    assert services.refresher is None
+        assert client.app[APP].slack is None
 
 
 async def test_socket_mode_starts_and_stops_with_the_server(
