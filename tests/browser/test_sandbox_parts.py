@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from bot import server
 from bot.core import Services
-from bot.sandbox import mode
+from bot.sandbox import example_data, mode
 from bot.sandbox.interactions import NotFoundInMessage, action_for
 from bot.sandbox.workspace import BOT_TOKEN, CHANNEL, USER, Posted, ResponseTarget, Workspace
 from bot.store.models import GLAccount
@@ -68,8 +68,8 @@ async def test_examples_go_only_into_empty_tables(local: Local, tmp_path: Path) 
     assert len(accounts) == 50
     same = {a.list_id for a in local.sandbox.quickbooks.accounts}
     assert same == {a.list_id for a in accounts}  # QuickBooks and the table agree on ListIDs
-    assert mode.example_chart(tmp_path) == []
-    assert mode.example_quickbooks(tmp_path).accounts == []
+    assert example_data.example_accounts(tmp_path) == []
+    assert example_data.example_quickbooks(folder=tmp_path).accounts == []
 
 
 def _workspace_with_message() -> tuple[Workspace, str]:
