@@ -27,7 +27,7 @@ from bot.slack.door import Door, GuardedSocketModeHandler
 from bot.slack.permissions import Permissions
 from bot.slack.refresher import Refresher
 from bot.store.reads import ReadSessions
-from handlers import register_all
+from handlers.registry import register_all
 
 log = logging.getLogger(__name__)
 
