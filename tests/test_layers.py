@@ -1,4 +1,4 @@
-"""The import rules of DESIGN and REDESIGN §10 rule 6, read from the source: no cycles, no layer leaks.
+"""Import rules (DESIGN, REDESIGN §10 rule 6) read from the source: no cycles, no layer leaks.
 
 Each rule is easy to break one import at a time and nothing else notices: the code still runs.
 This reads every module of bot/, handlers/, blocks/ and qbd/ with `ast`, counting imports made
