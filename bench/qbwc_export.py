@@ -28,6 +28,7 @@ from bot.costcodes import intake  # noqa: E402
 from bot.costcodes.assign import assign_pattern  # noqa: E402
 from bot.costcodes.domain import Surface  # noqa: E402
 from bot.export.start import start_export  # noqa: E402
+from bot.sandbox.example_data import example_quickbooks  # noqa: E402
 from bot.server import build_web_app  # noqa: E402
 from bot.store import db  # noqa: E402
 from qbd.simulator import QuickBooksSimulator, WebConnectorSimulator  # noqa: E402
@@ -47,9 +48,7 @@ class TimedQuickBooks(QuickBooksSimulator):
 async def run(codes: int, url: str) -> tuple[int, int, float, float, int]:
     settings = Settings(_env_file=None, database_url=url, qbwc_password="bench")  # type: ignore[call-arg]
     services = await open_services(settings)
-    quickbooks = TimedQuickBooks()
-    for account in accounts.read_accounts_csv(ROOT / "examples" / "gl_accounts.csv"):
-        quickbooks.add_account(account.full_name, account.account_type, number=account.number)
+    quickbooks = example_quickbooks(TimedQuickBooks())
     async with db.session_scope(services.sessions) as session:
         await accounts.apply_chart(session, [_as_info(a) for a in quickbooks.accounts])
         rows = [

@@ -8,11 +8,10 @@ warranty → Warranty Work). Run: `.venv/bin/python bench/suggestions_hit_rate.p
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 from bot.review.suggest import Evidence, Picked, division_of, named, suggest, words
+from bot.sandbox.example_data import COST_CODES, GL_ACCOUNTS
 
-ROOT = Path(__file__).resolve().parent.parent
 BY_DIVISION = {"Site Overhead": 4030, "Landscaping and Paving": 4050, "Interior Finishes": 4020}
 EXCEPTIONS = {"rental": 4060, "design": 4070, "survey": 4070, "warranty": 4090}
 
@@ -25,9 +24,9 @@ def truth(description: str, division: str) -> int:
 
 
 def main() -> None:
-    with (ROOT / "examples" / "cost_codes.csv").open(encoding="utf-8") as handle:
+    with COST_CODES.open(encoding="utf-8") as handle:
         codes = list(csv.DictReader(handle))
-    with (ROOT / "examples" / "gl_accounts.csv").open(encoding="utf-8") as handle:
+    with GL_ACCOUNTS.open(encoding="utf-8") as handle:
         chart = list(csv.DictReader(handle))
     income = [(int(r["number"]), r["name"]) for r in chart if "Income" in r["account_type"]]
     picks = [

@@ -1,48 +1,5 @@
-"""Slack listeners, one module per surface; `register_all` binds them to a freshly built app."""
+"""Slack listeners, one module per surface; `handlers.registry.register_all` binds them to an app.
 
-from __future__ import annotations
-
-from collections.abc import Awaitable, Callable
-
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext
-from slack_bolt.response import BoltResponse
-
-from bot.core import Services
-from bot.costcodes.domain import Caller
-from bot.costcodes.slack_import import SlackImport
-from bot.home.service import HomeTabs
-from bot.review.service import Review
-from handlers import actions, bulk, commands, errors, options
-from handlers import home as home_listeners
-from handlers import imports as import_listeners
-
-
-def inject(
-    services: Services, review: Review, home: HomeTabs, imports: SlackImport
-) -> Callable[..., Awaitable[BoltResponse | None]]:
-    """Global middleware: listeners can take `services`, `review`, `home`, `imports`, `caller`."""
-
-    async def middleware(
-        context: AsyncBoltContext, next_: Callable[[], Awaitable[BoltResponse]]
-    ) -> BoltResponse | None:
-        context["services"] = services
-        context["review"] = review
-        context["home"] = home
-        context["imports"] = imports
-        context["caller"] = Caller(user_id=context.user_id or "", channel_id=context.channel_id)
-        return await next_()
-
-    return middleware
-
-
-def register_all(
-    app: AsyncApp, services: Services, review: Review, home: HomeTabs, imports: SlackImport
-) -> None:
-    app.middleware(inject(services, review, home, imports))
-    commands.register(app)
-    actions.register(app)
-    bulk.register(app)
-    options.register(app)
-    home_listeners.register(app)
-    import_listeners.register(app)
-    app.error(errors.on_error)
+Deliberately empty: listeners import their siblings through this package, so anything imported
+here would be imported back by them (an import cycle).
+"""

@@ -19,7 +19,6 @@ from bot.core import Core
 from bot.store import db
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
 
 
 class FakeClock:

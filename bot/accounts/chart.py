@@ -179,7 +179,7 @@ def _values(info: AccountInfo) -> dict[str, object]:
 
 
 def read_accounts_csv(path: Path) -> list[AccountInfo]:
-    """The example chart (`examples/gl_accounts.csv`), for demos, the simulator and tests."""
+    """A chart of accounts as CSV, like the example one (bot/sandbox/example_data.py)."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
         return [
             AccountInfo(

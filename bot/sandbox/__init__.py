@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.core import Services
-from bot.sandbox import mode
+from bot.sandbox import example_data, mode
 from bot.sandbox.app import Sandbox
 
 log = logging.getLogger(__name__)
@@ -20,7 +20,7 @@ async def prepare(services: Services) -> tuple[Services, Sandbox]:
     services = mode.sandbox_services(services)
     await mode.seed_examples(services)
     settings = services.settings
-    sandbox = Sandbox(settings, mode.example_quickbooks(), mode.base_url(settings))
+    sandbox = Sandbox(settings, example_data.example_quickbooks(), mode.base_url(settings))
     if settings.host not in ("127.0.0.1", "localhost", "::1"):
         log.warning(
             "sandbox: %s listens on %s, so anyone who can reach it can use the sandbox page",

@@ -7,17 +7,21 @@ sandbox's own signing secret and posts it over HTTP, exactly as Slack does.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import secrets
-import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 import aiohttp
 
+from bot.sandbox.slack_requests import (
+    FORM,
+    action,
+    form_body,
+    in_message,
+    payload_body,
+    signed_headers,
+)
 from bot.sandbox.workspace import (
     APP_ID,
     CHANNEL,
@@ -30,20 +34,11 @@ from bot.sandbox.workspace import (
 )
 
 EVENTS_PATH = "/slack/events"
-FORM = "application/x-www-form-urlencoded"
 SHOWN_TYPES = frozenset({"button", "static_select", "external_select"})
 
 
 class NotFoundInMessage(LookupError):
     """The page asked for a message or element that the channel no longer shows."""
-
-
-def signed_headers(secret: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
-    """`X-Slack-Signature` = v0=HMAC-SHA256(secret, "v0:<timestamp>:<raw body>")."""
-    stamp = int(time.time()) if timestamp is None else timestamp
-    base = f"v0:{stamp}:".encode() + body
-    digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": str(stamp), "X-Slack-Signature": f"v0={digest}"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,15 +58,6 @@ class Answer:
 
 def _user() -> dict[str, Any]:
     return {"id": USER, "username": "sandbox", "name": "sandbox", "team_id": TEAM}
-
-
-def _container(message: Posted) -> dict[str, Any]:
-    return {
-        "type": "message",
-        "message_ts": message.ts,
-        "channel_id": message.channel,
-        "is_ephemeral": message.ephemeral_to is not None,
-    }
 
 
 def find_element(message: Posted, block_id: str, action_id: str) -> dict[str, Any]:
@@ -131,19 +117,11 @@ def action_for(
 ) -> dict[str, Any]:
     """One entry of `actions`: button value, or the selected option of a select."""
     element = _element(message, block_id, action_id, shown)
-    action: dict[str, Any] = {
-        "type": element["type"],
-        "action_id": action_id,
-        "block_id": block_id,
-        "action_ts": f"{time.time():.6f}",
-    }
-    if element["type"] == "button":
-        action["text"] = element.get("text")
-        if "value" in element:
-            action["value"] = element["value"]
-    else:
-        action["selected_option"] = _chosen(element, chosen)
-    return action
+    if element["type"] != "button":
+        option = _chosen(element, chosen)
+        return action(element["type"], action_id, block_id, selected_option=option)
+    value = {"value": element["value"]} if "value" in element else {}
+    return action("button", action_id, block_id, text=element.get("text"), **value)
 
 
 class Interactions:
@@ -179,7 +157,7 @@ class Interactions:
             "response_url": self._response_url(None),
             "trigger_id": secrets.token_hex(8),
         }
-        answer = await self._send(urlencode(form).encode())
+        answer = await self._send(form_body(form))
         self._show_ack(answer, None)
         return answer
 
@@ -204,22 +182,20 @@ class Interactions:
         return await self._send_payload(payload)
 
     def _base(self, kind: str, message: Posted) -> dict[str, Any]:
-        payload: dict[str, Any] = {
-            "type": kind,
-            "token": self._token,
-            "api_app_id": APP_ID,
-            "team": {"id": TEAM, "domain": "sandbox"},
-            "user": _user(),
-            "container": _container(message),
-            "channel": {"id": message.channel, "name": CHANNEL_NAME},
-            "is_enterprise_install": False,
-        }
-        if message.ephemeral_to is None:  # Slack leaves the message out for ephemeral ones
-            payload["message"] = message.as_payload()
-        return payload
+        return in_message(
+            kind,
+            team={"id": TEAM, "domain": "sandbox"},
+            user=_user(),
+            app_id=APP_ID,
+            channel={"id": message.channel, "name": CHANNEL_NAME},
+            message_ts=message.ts,
+            message=message.as_payload() if message.ephemeral_to is None else None,
+            token=self._token,
+            is_enterprise_install=False,
+        )
 
     async def _send_payload(self, payload: dict[str, Any]) -> Answer:
-        return await self._send(urlencode({"payload": json.dumps(payload)}).encode())
+        return await self._send(payload_body(payload))
 
     async def _send(self, body: bytes) -> Answer:
         assert self.session is not None, "the sandbox is not started"

@@ -21,14 +21,12 @@ from bot.config import Settings
 from bot.core import Services
 from bot.costcodes import intake
 from bot.costcodes.domain import Surface
+from bot.sandbox.example_data import COST_CODES, EXAMPLES, example_accounts
 from bot.store import db
 from bot.store.models import CostCode, GLAccount
-from qbd.qbxml.types import AccountInfo
-from qbd.simulator import QuickBooksSimulator, SimAccount
 
 log = logging.getLogger(__name__)
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 ACTOR = "sandbox:examples"
 _ANY_ADDRESS = frozenset({"", "0.0.0.0", "::"})
 
@@ -67,21 +65,16 @@ def sandbox_services(services: Services) -> Services:
     return dataclasses.replace(services, settings=sandbox_settings(services.settings))
 
 
-def example_chart(examples: Path = EXAMPLES) -> list[AccountInfo]:
-    path = examples / "gl_accounts.csv"
-    return accounts.read_accounts_csv(path) if path.is_file() else []
-
-
 async def seed_examples(services: Services, examples: Path = EXAMPLES) -> None:
     """Example GL accounts and cost codes, each only into an empty table."""
     async with db.session_scope(services.sessions) as session:
         account_count = (await session.exec(select(func.count()).select_from(GLAccount))).one()
         code_count = (await session.exec(select(func.count()).select_from(CostCode))).one()
-        chart = example_chart(examples)
+        chart = example_accounts(examples)
         if account_count == 0 and chart:
             counts = await accounts.apply_chart(session, chart)
             log.info("sandbox: loaded %d example GL accounts", counts.new)
-        codes = examples / "cost_codes.csv"
+        codes = examples / COST_CODES.name
         if code_count == 0 and codes.is_file():
             rows, problems = intake.read_file(codes)
             report = await intake.apply_rows(
@@ -92,13 +85,3 @@ async def seed_examples(services: Services, examples: Path = EXAMPLES) -> None:
                 len(report.added),
                 len(problems),
             )
-
-
-def example_quickbooks(examples: Path = EXAMPLES) -> QuickBooksSimulator:
-    """A simulated company file holding the example chart, under the same ListIDs as the table."""
-    quickbooks = QuickBooksSimulator()
-    for info in example_chart(examples):
-        quickbooks.accounts.append(
-            SimAccount(info.list_id, info.full_name, info.account_type, info.number, info.active)
-        )
-    return quickbooks

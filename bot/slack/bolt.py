@@ -27,7 +27,7 @@ from bot.digests.service import Digests
 from bot.home.service import HomeTabs
 from bot.review.service import Review
 from bot.slack.door import Door, GuardedSocketModeHandler
-from handlers import register_all
+from handlers.registry import register_all
 
 log = logging.getLogger(__name__)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Protocol
 
 from lxml import etree
 
@@ -34,6 +35,34 @@ class SimItem:
     description: str | None = None
     income_account_list_id: str | None = None
     expense_account_list_id: str | None = None
+
+
+class CompanyData(Protocol):
+    """What an operation reads and changes in a company file (`QuickBooksSimulator` has it).
+
+    Operations take this rather than the simulator class, so they need not import the module
+    that imports them.
+    """
+
+    accounts: list[SimAccount]
+
+    @property
+    def items(self) -> list[SimItem]: ...
+
+    def account(self, list_id: str) -> SimAccount | None: ...
+
+    def find_items(self, name: str) -> list[SimItem]: ...
+
+    def add_item(
+        self,
+        name: str,
+        item_type: str = ...,
+        *,
+        active: bool = ...,
+        description: str | None = ...,
+        income_account_list_id: str | None = ...,
+        expense_account_list_id: str | None = ...,
+    ) -> SimItem: ...
 
 
 @dataclass

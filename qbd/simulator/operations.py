@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from lxml import etree
 
-from qbd.simulator import render
-from qbd.simulator.model import Outcome, SimAccount, SimItem
-
-if TYPE_CHECKING:
-    from qbd.simulator.quickbooks import QuickBooksSimulator
+from qbd.simulator.model import CompanyData, Outcome, SimAccount, SimItem
+from qbd.simulator.render import account_ret, item_ret
 
 T = TypeVar("T", SimItem, SimAccount)
 
@@ -19,7 +16,7 @@ NOT_FOUND = "A query request did not find a matching object in QuickBooks"
 MAX_NAME = 31
 
 
-def item_service_add(sim: QuickBooksSimulator, request: etree._Element) -> Outcome:
+def item_service_add(sim: CompanyData, request: etree._Element) -> Outcome:
     add = request.find("ItemServiceAdd")
     assert add is not None  # the schema check requires it
     name = _text(add, "Name") or ""
@@ -43,7 +40,7 @@ def item_service_add(sim: QuickBooksSimulator, request: etree._Element) -> Outco
         income_account_list_id=accounts[0],
         expense_account_list_id=accounts[1] if len(accounts) > 1 else None,
     )
-    return Outcome(rets=[render.item_ret(item, sim.account)])
+    return Outcome(rets=[item_ret(item, sim.account)])
 
 
 def _invalid_account(label: str) -> Outcome:
@@ -64,7 +61,7 @@ def _account_refs(add: etree._Element) -> tuple[str | None, list[etree._Element]
     return _text(both, "SalesDesc"), [ref for ref in refs if ref is not None]
 
 
-def _resolve(sim: QuickBooksSimulator, ref: etree._Element) -> SimAccount | None:
+def _resolve(sim: CompanyData, ref: etree._Element) -> SimAccount | None:
     list_id = _text(ref, "ListID")
     if list_id is not None:
         return sim.account(list_id)
@@ -72,16 +69,14 @@ def _resolve(sim: QuickBooksSimulator, ref: etree._Element) -> SimAccount | None
     return next((a for a in sim.accounts if a.full_name.casefold() == full_name), None)
 
 
-def item_query(sim: QuickBooksSimulator, request: etree._Element) -> Outcome:
-    return _query(
-        request, sim.items, lambda item: item.name, lambda i: render.item_ret(i, sim.account)
-    )
+def item_query(sim: CompanyData, request: etree._Element) -> Outcome:
+    return _query(request, sim.items, lambda item: item.name, lambda i: item_ret(i, sim.account))
 
 
-def account_query(sim: QuickBooksSimulator, request: etree._Element) -> Outcome:
+def account_query(sim: CompanyData, request: etree._Element) -> Outcome:
     types = {element.text for element in request.findall("AccountType")}
     accounts = [a for a in sim.accounts if not types or a.account_type in types]
-    return _query(request, accounts, lambda account: account.full_name, render.account_ret)
+    return _query(request, accounts, lambda account: account.full_name, account_ret)
 
 
 def _query(

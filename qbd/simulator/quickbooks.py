@@ -8,8 +8,9 @@ from typing import Literal
 from lxml import etree
 
 from qbd.qbxml.types import QbXmlVersion
-from qbd.simulator import operations, render
 from qbd.simulator.model import EPOCH, Outcome, SimAccount, SimItem
+from qbd.simulator.operations import account_query, item_query, item_service_add
+from qbd.simulator.render import answer, message
 from qbd.simulator.schema import (
     ON_ERROR,
     REQUESTS,
@@ -139,10 +140,10 @@ class QuickBooksSimulator:
         answers = []
         for request in requests:
             outcome = self._execute(request)
-            answers.append(render.answer(request, outcome))
+            answers.append(answer(request, outcome))
             if outcome.severity == "Error" and on_error != "continueOnError":
                 break
-        return render.message(answers)
+        return message(answers)
 
     def _validate(self, request_xml: str) -> tuple[list[etree._Element], str]:
         try:
@@ -183,10 +184,10 @@ class QuickBooksSimulator:
         if failure is not None:
             return failure
         if request.tag == "ItemServiceAddRq":
-            return operations.item_service_add(self, request)
+            return item_service_add(self, request)
         if request.tag == "ItemQueryRq":
-            return operations.item_query(self, request)
-        return operations.account_query(self, request)
+            return item_query(self, request)
+        return account_query(self, request)
 
     def _injected_failure(self, request: etree._Element) -> Outcome | None:
         for path in ("ItemServiceAdd/Name", "FullName"):

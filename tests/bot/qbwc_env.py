@@ -15,11 +15,11 @@ from bot.costcodes import intake
 from bot.costcodes.assign import assign_pattern
 from bot.costcodes.domain import Surface
 from bot.export.start import ExportStart, start_export
+from bot.sandbox.example_data import example_quickbooks
 from bot.server import build_web_app
 from bot.store import db
 from bot.store.models import CostCode
 from qbd.simulator import QuickBooksSimulator, WebConnectorSimulator
-from tests.conftest import EXAMPLES
 
 
 @dataclass
@@ -63,20 +63,11 @@ class Env:
         return {row.code: row for row in rows}
 
 
-def quickbooks_with_examples() -> QuickBooksSimulator:
-    quickbooks = QuickBooksSimulator()
-    for account in accounts.read_accounts_csv(EXAMPLES / "gl_accounts.csv"):
-        quickbooks.add_account(
-            account.full_name, account.account_type, number=account.number, active=account.active
-        )
-    return quickbooks
-
-
 @asynccontextmanager
 async def qbwc_env(services: Services) -> AsyncIterator[Env]:
     server = TestServer(build_web_app(services))
     await server.start_server()
-    quickbooks = quickbooks_with_examples()
+    quickbooks = example_quickbooks()
     connector = WebConnectorSimulator(
         str(server.make_url("/qbwc")), quickbooks, username="costcodes", password="test-password"
     )

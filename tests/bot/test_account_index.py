@@ -7,15 +7,15 @@ from bot.accounts import chart as accounts
 from bot.accounts.chart import Purpose
 from bot.accounts.index import AccountIndex
 from bot.core import Services
+from bot.sandbox.example_data import example_accounts
 from bot.store import db
 from qbd.qbxml.types import AccountInfo
-from tests.conftest import EXAMPLES
 
 ZEBRA = AccountInfo("Z1", "Zebra Income", "Zebra Income", "4999", "Income", True)
 
 
 async def _seed(services: Services, extra: list[AccountInfo] | None = None) -> None:
-    chart = accounts.read_accounts_csv(EXAMPLES / "gl_accounts.csv") + (extra or [])
+    chart = example_accounts() + (extra or [])
     async with db.session_scope(services.sessions) as session:
         await accounts.apply_chart(session, chart)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from bot.cli import run
 from bot.core import Services
 from bot.progress import ProgressBar
-from tests.conftest import EXAMPLES
+from bot.sandbox.example_data import COST_CODES
 
 
 class TTY(io.StringIO):
@@ -16,7 +16,7 @@ class TTY(io.StringIO):
 
 async def test_status_counts_every_state(services: Services) -> None:
     await run(
-        ["import", str(EXAMPLES / "cost_codes.csv")],
+        ["import", str(COST_CODES)],
         settings=services.settings,
         out=io.StringIO(),
         err=io.StringIO(),

@@ -8,9 +8,9 @@ from sqlmodel import select
 from bot.accounts import chart as accounts
 from bot.cli import run
 from bot.core import Services
+from bot.sandbox.example_data import COST_CODES, example_accounts
 from bot.store import db
 from bot.store.models import AuditEvent, QbwcJob
-from tests.conftest import EXAMPLES
 
 
 async def cli(services: Services, *argv: str) -> tuple[int, str, str]:
@@ -21,10 +21,8 @@ async def cli(services: Services, *argv: str) -> tuple[int, str, str]:
 
 async def _seed(services: Services) -> None:
     async with db.session_scope(services.sessions) as session:
-        await accounts.apply_chart(
-            session, accounts.read_accounts_csv(EXAMPLES / "gl_accounts.csv")
-        )
-    assert (await cli(services, "import", str(EXAMPLES / "cost_codes.csv")))[0] == 0
+        await accounts.apply_chart(session, example_accounts())
+    assert (await cli(services, "import", str(COST_CODES)))[0] == 0
 
 
 async def test_qwc_keeps_its_ids_and_requires_https(services: Services) -> None:

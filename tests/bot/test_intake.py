@@ -14,9 +14,9 @@ from bot.core import Services
 from bot.costcodes import counts as queries
 from bot.costcodes import intake, statemachine
 from bot.costcodes.domain import State, Surface
+from bot.sandbox.example_data import COST_CODES
 from bot.store import db
 from bot.store.models import AuditEvent, CostCode
-from tests.conftest import EXAMPLES
 
 
 async def run_cli(services: Services, *argv: str) -> tuple[int, str, str]:
@@ -39,14 +39,14 @@ def _csv(tmp_path: Path, body: str, name: str = "codes.csv") -> Path:
 
 
 async def test_examples_import_as_ready_and_reimport_changes_nothing(services: Services) -> None:
-    code, out, _ = await run_cli(services, "import", str(EXAMPLES / "cost_codes.csv"))
+    code, out, _ = await run_cli(services, "import", str(COST_CODES))
     assert code == 0, out
     assert "Imported 143 new cost codes" in out
     async with services.sessions() as session:
         counts = await queries.count_by_state(session)
     assert counts[State.READY] == 143
     before = await _counts(services)
-    code, out, _ = await run_cli(services, "import", str(EXAMPLES / "cost_codes.csv"))
+    code, out, _ = await run_cli(services, "import", str(COST_CODES))
     assert code == 0 and "Imported 0 new" in out and "143 unchanged" in out
     assert await _counts(services) == before
 

@@ -12,11 +12,12 @@ from bot.accounts import chart as accounts
 from bot.connection import service as connection
 from bot.connection.words import ConnectionState
 from bot.core import Services
+from bot.sandbox.example_data import example_quickbooks
 from bot.store import db
 from bot.store.models import QbConnection, QbwcJob
 from qbd.simulator import FAULTS, QuickBooksSimulator
 from qbd.simulator.quickbooks import Fault
-from tests.bot.qbwc_env import Env, qbwc_env, quickbooks_with_examples
+from tests.bot.qbwc_env import Env, qbwc_env
 
 INCOME = "Construction Income"
 EXPENSE = "Job Costs:Job Materials"
@@ -139,7 +140,7 @@ async def test_a_lost_answer_reported_by_connection_error_fails_nothing(
 
 
 def _other_file() -> QuickBooksSimulator:
-    other = quickbooks_with_examples()
+    other = example_quickbooks()
     other.company_file = r"C:\Users\Public\Documents\Intuit\QuickBooks\Sample Co.qbw"
     other.company_name = "Sample Construction Co"
     return other

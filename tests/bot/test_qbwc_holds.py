@@ -7,10 +7,11 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot.core import Services
+from bot.sandbox.example_data import example_quickbooks
 from bot.store import db
 from bot.store.models import CostCode, GLAccount, QbwcJob
 from qbd.companyfile import CompanyFile
-from tests.bot.qbwc_env import Env, qbwc_env, quickbooks_with_examples
+from tests.bot.qbwc_env import Env, qbwc_env
 from tests.bot.test_cli_operations import cli
 
 INCOME = "Construction Income"
@@ -105,7 +106,7 @@ async def test_text_quickbooks_cannot_store_is_held_back_before_export(services:
 async def test_the_cli_rebinds_only_with_yes(services: Services) -> None:
     async with qbwc_env(services) as env:
         await _queued(env, "03-300")
-        other = quickbooks_with_examples()
+        other = example_quickbooks()
         other.company_file, other.company_name = r"C:\Sample.qbw", "Sample Construction Co"
         env.connector.quickbooks = other
         await env.connector.run_update()  # held: another file is open
@@ -150,7 +151,7 @@ async def test_a_plain_sync_from_the_charts_own_file_drops_a_waiting_rebind(
 ) -> None:
     async with qbwc_env(services) as env:
         await _queued(env, "03-300")
-        other = quickbooks_with_examples()
+        other = example_quickbooks()
         other.company_file, other.company_name = r"C:\Sample.qbw", "Sample Construction Co"
         env.connector.quickbooks = other
         await env.connector.run_update()

@@ -11,11 +11,11 @@ from aiohttp.test_utils import TestClient
 from bot import sandbox
 from bot.core import Services
 from bot.costcodes import intake
+from bot.sandbox.example_data import COST_CODES
 from bot.sandbox.workspace import Posted
-from tests.conftest import EXAMPLES
 from tests.waiting import eventually
 
-ROWS = intake.read_file(EXAMPLES / "cost_codes.csv")[0]
+ROWS = intake.read_file(COST_CODES)[0]
 READY = len(ROWS)
 """How many example codes sandbox mode puts in Ready to Export."""
 LINE = {row.code: f"{row.code} {row.description}" for row in ROWS}

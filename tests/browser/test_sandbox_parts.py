@@ -1,4 +1,4 @@
-"""Sandbox mode's switch and settings, the Slack stand-in's methods, and response_url posts."""
+"""Sandbox mode's switch and settings, the Slack stand-in, response_url posts, signed requests."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ import contextlib
 import dataclasses
 import json
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import aiohttp
 import pytest
+from slack_sdk.signature import SignatureVerifier
 from sqlmodel import select
 
 from bot import cli
 from bot.core import Services
-from bot.sandbox import mode
+from bot.sandbox import example_data, mode, slack_requests
 from bot.sandbox.interactions import NotFoundInMessage, action_for
 from bot.sandbox.workspace import BOT_TOKEN, CHANNEL, USER, Posted, ResponseTarget, Workspace
 from bot.store.models import GLAccount
@@ -68,8 +70,8 @@ async def test_examples_go_only_into_empty_tables(local: Local, tmp_path: Path) 
     assert len(accounts) == 50
     same = {a.list_id for a in local.sandbox.quickbooks.accounts}
     assert same == {a.list_id for a in accounts}  # QuickBooks and the table agree on ListIDs
-    assert mode.example_chart(tmp_path) == []
-    assert mode.example_quickbooks(tmp_path).accounts == []
+    assert example_data.example_accounts(tmp_path) == []
+    assert example_data.example_quickbooks(folder=tmp_path).accounts == []
 
 
 def _workspace_with_message() -> tuple[Workspace, str]:
@@ -186,3 +188,32 @@ def test_a_modal_is_described_to_the_person_instead_of_drawn() -> None:
     ]
     (note,) = workspace.in_channel()
     assert "“Reject 01-100” form" in str(note) and "does not draw" in str(note)
+
+
+def test_requests_are_signed_as_slack_verifies_them() -> None:
+    body = b"payload=%7B%7D"
+    headers = slack_requests.signed_headers("sandbox-secret", body)
+    stamp, signature = headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"]
+    assert SignatureVerifier("sandbox-secret").is_valid(body, stamp, signature)
+    assert not SignatureVerifier("another-secret").is_valid(body, stamp, signature)
+    assert not SignatureVerifier("sandbox-secret").is_valid(body + b"x", stamp, signature)
+
+
+def test_an_interaction_names_its_message_and_carries_it_unless_ephemeral() -> None:
+    where = {"team": {"id": "T1"}, "user": {"id": "U1"}, "app_id": "A1", "channel": {"id": "C1"}}
+    shown = slack_requests.in_message(
+        "block_actions", **where, message_ts="1.2", message={"ts": "1.2"}, actions=[]
+    )
+    assert shown["container"] == {
+        "type": "message",
+        "message_ts": "1.2",
+        "channel_id": "C1",
+        "is_ephemeral": False,
+    }
+    assert shown["message"] == {"ts": "1.2"} and shown["actions"] == []
+    ephemeral = slack_requests.in_message(
+        "block_suggestion", **where, message_ts="1.3", message=None
+    )
+    assert ephemeral["container"]["is_ephemeral"] and "message" not in ephemeral
+    body = slack_requests.payload_body(ephemeral)
+    assert json.loads(parse_qs(body.decode())["payload"][0]) == ephemeral

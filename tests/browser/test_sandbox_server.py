@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.sandbox.interactions import signed_headers
+from bot.sandbox.slack_requests import signed_headers
 from bot.sandbox.workspace import USER
 from bot.store.models import CostCode, GLAccount
 from tests.browser.sandbox_env import READY, Local

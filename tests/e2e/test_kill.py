@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from bot.core import Services
 from bot.costcodes.assign import assign_pattern
 from bot.costcodes.domain import Surface
+from bot.sandbox.example_data import example_quickbooks
 from bot.store import db
 from bot.store.models import CostCode, QbwcTicket
 from qbd.simulator import QuickBooksSimulator, WebConnectorSimulator
@@ -21,7 +22,6 @@ from tests.e2e.conftest import MakeServer, remote_driver
 from tests.e2e.served import Served
 from tests.fakes.slack_api import FakeSlack
 from tests.handlers.slack_driver import texts
-from tests.handlers.test_export import quickbooks
 from tests.waiting import eventually
 
 
@@ -86,7 +86,7 @@ async def test_kill_9_at_every_moment_of_an_export_still_ends_in_one_item_per_co
         )
     served = make_server()
     await served.start()
-    qb = quickbooks()
+    qb = example_quickbooks()
     async with aiohttp.ClientSession(base_url=served.url) as http:
         slack = await remote_driver(http, fake_slack, services)
         assert await slack.command() == 200

@@ -11,13 +11,13 @@ import pytest
 from sqlmodel import select
 
 from bot.core import Services
+from bot.sandbox.example_data import example_quickbooks
 from bot.store.models import CostCode, ExportBatch
 from qbd.simulator import WebConnectorSimulator
 from tests.e2e.conftest import MakeServer, remote_driver
 from tests.e2e.served import balanced
 from tests.fakes.slack_api import FakeSlack
 from tests.handlers.slack_driver import CHANNEL, OTHER, texts
-from tests.handlers.test_export import quickbooks as quickbooks_with_examples
 from tests.handlers.test_no_lost_clicks import (
     _codes,
     _income_account,
@@ -83,7 +83,7 @@ async def test_two_servers_lose_nothing_and_export_each_code_once(
         ]
         assert shown == sorted(shown) and shown[-1] == 14, shown
 
-        quickbooks = quickbooks_with_examples()
+        quickbooks = example_quickbooks()
         connector = WebConnectorSimulator(
             f"{balancer.url}/qbwc", quickbooks, username="costcodes", password="test-password"
         )

@@ -13,9 +13,10 @@ from bot.app import SlackParts, build_app
 from bot.core import Services
 from bot.costcodes import intake
 from bot.costcodes.domain import Surface
+from bot.sandbox.example_data import COST_CODES, example_accounts
 from bot.server import APP, serve
 from bot.store import db
-from tests.conftest import EXAMPLES, make_settings
+from tests.conftest import make_settings
 from tests.fakes.slack_api import FakeSlack
 from tests.handlers.slack_driver import ADMIN, OTHER, SECRET, SlackDriver
 
@@ -34,9 +35,9 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 
 async def seed(services: Services) -> None:
     """The example chart of accounts and the example cost codes, all Ready to Export."""
-    rows, problems = intake.read_file(EXAMPLES / "cost_codes.csv")
+    rows, problems = intake.read_file(COST_CODES)
     assert not problems
-    chart = accounts.read_accounts_csv(EXAMPLES / "gl_accounts.csv")
+    chart = example_accounts()
     async with db.session_scope(services.sessions) as session:
         await accounts.apply_chart(session, chart)
         await intake.apply_rows(

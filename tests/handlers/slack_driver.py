@@ -7,13 +7,19 @@ import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
 from aiohttp.test_utils import TestClient
 
 from bot.core import Services
+from bot.sandbox.slack_requests import (
+    FORM,
+    action,
+    form_body,
+    in_message,
+    payload_body,
+    signed_headers,
+)
 from bot.slack.refresher import Refresher
-from tests.fakes.signing import signed_headers
 from tests.fakes.slack_api import TEAM, FakeSlack, Message
 
 SECRET = "test-signing-secret"
@@ -21,7 +27,6 @@ ADMIN = "UADMIN1"
 OTHER = "UOTHER1"
 CHANNEL = "C0000001"
 OTHER_CHANNEL = "C0000002"
-FORM = "application/x-www-form-urlencoded"
 
 
 def texts(message: Message | dict[str, Any]) -> str:
@@ -106,7 +111,7 @@ class SlackDriver:
             "response_url": self.fake.response_url(),
             "trigger_id": "1.2.3",
         }
-        status, _ = await self.send(urlencode(form).encode())
+        status, _ = await self.send(form_body(form))
         await self.settle()
         return status
 
@@ -122,17 +127,11 @@ class SlackDriver:
     ) -> int:
         """Click the element `action_id` of `message` as Slack would report it."""
         block, element = self._element(message, action_id, block_id)
-        action: dict[str, Any] = {
-            "action_id": action_id,
-            "block_id": block,
-            "type": element["type"],
-            "action_ts": f"{time.time():.6f}",
-        }
-        if "value" in element:
-            action["value"] = element["value"]
+        fields: dict[str, Any] = {"value": element["value"]} if "value" in element else {}
         if option is not None:
-            action["selected_option"] = self._option(element, option)
-        status, _ = await self.send(self._payload(message, user, action))
+            fields["selected_option"] = self._option(element, option)
+        clicked = action(element["type"], action_id, block, **fields)
+        status, _ = await self.send(self._payload(message, user, clicked))
         if settle:
             await self.settle()
         return status
@@ -152,30 +151,25 @@ class SlackDriver:
                 return dict(option)
         return {"text": {"type": "plain_text", "text": value}, "value": value}
 
-    def _payload(self, message: Message, user: str, action: dict[str, Any]) -> bytes:
-        payload = {
-            "type": "block_actions",
-            "team": {"id": TEAM},
-            "user": {"id": user},
-            "api_app_id": "A0001",
-            "container": {
-                "type": "message",
-                "message_ts": message.ts,
-                "channel_id": message.channel,
-                "is_ephemeral": False,
-            },
-            "channel": {"id": message.channel},
-            "message": {
+    def _payload(self, message: Message, user: str, clicked: dict[str, Any]) -> bytes:
+        payload = in_message(
+            "block_actions",
+            team={"id": TEAM},
+            user={"id": user},
+            app_id="A0001",
+            channel={"id": message.channel},
+            message_ts=message.ts,
+            message={
                 "ts": message.ts,
                 "text": message.text,
                 "blocks": message.blocks,
                 **({"thread_ts": message.thread_ts} if message.thread_ts else {}),
             },
-            "response_url": self.fake.response_url(),
-            "trigger_id": "1.2.3",
-            "actions": [action],
-        }
-        return urlencode({"payload": json.dumps(payload)}).encode()
+            response_url=self.fake.response_url(),
+            trigger_id="1.2.3",
+            actions=[clicked],
+        )
+        return payload_body(payload)
 
     async def event(self, event: dict[str, Any]) -> int:
         """Deliver one Events API event as Slack does (JSON, signed)."""
@@ -215,17 +209,9 @@ class SlackDriver:
             "container": {"type": "view", "view_id": "V00000001"},
             "view": {"id": "V00000001", **view},
             "trigger_id": "4.5.6",
-            "actions": [
-                {
-                    "action_id": action_id,
-                    "block_id": block,
-                    "type": element["type"],
-                    "value": element.get("value", ""),
-                    "action_ts": f"{time.time():.6f}",
-                }
-            ],
+            "actions": [action(element["type"], action_id, block, value=element.get("value", ""))],
         }
-        status, _ = await self.send(urlencode({"payload": json.dumps(payload)}).encode())
+        status, _ = await self.send(payload_body(payload))
         await self.settle()
         return status
 
@@ -241,7 +227,7 @@ class SlackDriver:
             "trigger_id": "7.8.9",
             "view": {"id": "V00000002", **view, "state": {"values": values}},
         }
-        status, text = await self.send(urlencode({"payload": json.dumps(payload)}).encode())
+        status, text = await self.send(payload_body(payload))
         assert status == 200, text
         await self.settle()
         answer: dict[str, Any] | None = json.loads(text) if text.strip() else None
@@ -260,7 +246,7 @@ class SlackDriver:
             "value": query,
             "container": {"type": "message", "channel_id": CHANNEL, "message_ts": "1.1"},
         }
-        status, text = await self.send(urlencode({"payload": json.dumps(payload)}).encode())
+        status, text = await self.send(payload_body(payload))
         assert status == 200, text
         result: dict[str, Any] = json.loads(text)
         return result

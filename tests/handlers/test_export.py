@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.accounts import chart as accounts
 from bot.export.replies import ExportReporter
+from bot.sandbox.example_data import example_quickbooks
 from bot.server import QBWC
 from bot.store.models import CostCode, GLAccount
-from qbd.simulator import QuickBooksSimulator, SimAccount, WebConnectorSimulator
-from tests.conftest import EXAMPLES, FakeClock
+from qbd.simulator import QuickBooksSimulator, WebConnectorSimulator
+from tests.conftest import FakeClock
 from tests.fakes.slack_api import Message
 from tests.handlers.conftest import MakeDriver, slack_parts
 from tests.handlers.slack_driver import (
@@ -36,16 +36,6 @@ def action_ids(message: Message) -> set[str]:
 
 def option_labels(answer: dict[str, Any]) -> list[str]:
     return [str(option["text"]["text"]) for option in answer["options"]]
-
-
-def quickbooks() -> QuickBooksSimulator:
-    """QuickBooks holding exactly the example chart, with the same ListIDs the bot synced."""
-    simulator = QuickBooksSimulator()
-    for a in accounts.read_accounts_csv(EXAMPLES / "gl_accounts.csv"):
-        simulator.accounts.append(
-            SimAccount(a.list_id, a.full_name, a.account_type, a.number, a.active)
-        )
-    return simulator
 
 
 def connector(slack: SlackDriver, simulator: QuickBooksSimulator) -> WebConnectorSimulator:
@@ -108,7 +98,7 @@ async def later(slack: SlackDriver, seconds: float = 1.5) -> None:
 
 
 async def test_export_from_slack_ends_at_success_in_the_thread(slack: SlackDriver) -> None:
-    simulator = quickbooks()
+    simulator = example_quickbooks()
     await slack.command()
     await pick(slack, "01-100", INCOME)
     await pick(slack, "01-200", INCOME)
@@ -171,7 +161,7 @@ async def test_progress_is_edited_in_place(slack: SlackDriver) -> None:
 
 
 async def test_partial_failure_reasons_retry_then_success(slack: SlackDriver) -> None:
-    simulator = quickbooks()
+    simulator = example_quickbooks()
     simulator.add_item("01-100", "ItemInventory")
     simulator.accounts = [a for a in simulator.accounts if a.number != "4010"]
     await slack.command()
@@ -236,7 +226,7 @@ async def test_nothing_to_export_says_why(slack: SlackDriver) -> None:
 
 
 async def test_lost_response_mid_export_no_duplicate(slack: SlackDriver) -> None:
-    simulator = quickbooks()
+    simulator = example_quickbooks()
     await slack.command()
     await pick(slack, "01-100", INCOME)
     await slack.click(slack.posted()[0], "export-codes")
@@ -250,7 +240,7 @@ async def test_lost_response_mid_export_no_duplicate(slack: SlackDriver) -> None
 
 
 async def test_rate_limited_updates_still_end_right(slack: SlackDriver) -> None:
-    simulator = quickbooks()
+    simulator = example_quickbooks()
     await slack.command()
     await pick(slack, "01-100", INCOME)
     await slack.click(slack.posted()[0], "export-codes")
@@ -280,7 +270,7 @@ async def test_stale_export_is_reported_once(slack: SlackDriver) -> None:
 
 
 async def test_accounts_sync_replies_in_its_thread(slack: SlackDriver) -> None:
-    simulator = quickbooks()
+    simulator = example_quickbooks()
     simulator.add_account("Job Costs:Drone Surveys", "CostOfGoodsSold", number="5110")
     assert option_labels(await slack.options("pick-expense", "drone")) == ["— none —"]
     await slack.command("accounts sync")
@@ -313,7 +303,7 @@ async def test_a_sync_reply_goes_out_even_if_getting_ready_for_it_fails(
     reporter.before_sync_reply(broken)
     await slack.command("accounts sync")
     request = slack.last_posted()
-    await connector(slack, quickbooks()).run_update()
+    await connector(slack, example_quickbooks()).run_update()
     (done,) = thread_posts(slack, request.ts)
     assert done["text"].startswith("GL accounts refreshed from QuickBooks")
     assert ran == ["broken"]
@@ -321,7 +311,7 @@ async def test_a_sync_reply_goes_out_even_if_getting_ready_for_it_fails(
 
 
 async def test_a_final_reply_lost_to_a_crash_is_posted_by_the_next_tick(slack: SlackDriver) -> None:
-    simulator = quickbooks()
+    simulator = example_quickbooks()
     listing, reporter = await exporting(slack)
     backend = slack.client.app[QBWC]
     backend.listeners.clear()  # the process dies after committing QuickBooks' answer

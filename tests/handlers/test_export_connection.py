@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from bot.accounts import chart as accounts
 from bot.connection import service as connection
+from bot.sandbox.example_data import example_quickbooks
 from bot.store import db
 from bot.store.models import QbConnection, QbwcJob
 from qbd.simulator import QuickBooksSimulator
@@ -24,7 +25,6 @@ from tests.handlers.test_export import (
     connector,
     exporting,
     later,
-    quickbooks,
     thread_posts,
 )
 
@@ -56,7 +56,7 @@ async def status_reply(slack: SlackDriver) -> Message:
 async def test_the_status_reply_says_what_holds_the_export(
     slack: SlackDriver, fault: Fault
 ) -> None:
-    simulator = quickbooks()
+    simulator = example_quickbooks()
     listing, _ = await exporting(slack)
     simulator.fault = fault
     await connector(slack, simulator).run_update()
@@ -76,7 +76,7 @@ async def test_the_status_reply_says_what_holds_the_export(
 
 
 async def test_connection_error_is_shown_and_cleared(slack: SlackDriver) -> None:
-    simulator = quickbooks()
+    simulator = example_quickbooks()
     await exporting(slack)
     wc = connector(slack, simulator)
     wc.lose_next_response = True
@@ -102,7 +102,7 @@ async def _bound_to_northwind(slack: SlackDriver, simulator: QuickBooksSimulator
 
 
 async def test_another_company_file_holds_the_export_and_names_both(slack: SlackDriver) -> None:
-    simulator, other = quickbooks(), _other_company()
+    simulator, other = example_quickbooks(), _other_company()
     await _bound_to_northwind(slack, simulator)
     await exporting(slack)
     report = await connector(slack, other).run_update()
@@ -134,7 +134,7 @@ def _ephemeral_message(args: dict[str, Any]) -> Message:
 
 
 async def test_accounts_sync_from_another_file_asks_then_rebinds(slack: SlackDriver) -> None:
-    simulator, other = quickbooks(), _other_company()
+    simulator, other = example_quickbooks(), _other_company()
     await _bound_to_northwind(slack, simulator)
     await exporting(slack)
     await connector(slack, other).run_update()  # the Web Connector now has another file open

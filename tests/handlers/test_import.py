@@ -10,10 +10,10 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from blocks.ids import CallbackId
+from bot.sandbox.example_data import COST_CODES
 from bot.store.models import AuditEvent, CostCode
 from handlers.inputs import HelpCommand, ImportCommand, parse_command
 from tests.blocks.slack_limits import assert_view_within_limits, assert_within_limits
-from tests.conftest import EXAMPLES
 from tests.handlers.slack_driver import ADMIN, CHANNEL, OTHER, SlackDriver, texts
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01"
@@ -108,7 +108,7 @@ async def test_a_json_file_is_imported(slack: SlackDriver) -> None:
 
 async def test_importing_the_example_file_again_changes_nothing(slack: SlackDriver) -> None:
     before = await rows(slack)
-    await import_file(slack, "cost_codes.csv", (EXAMPLES / "cost_codes.csv").read_bytes())
+    await import_file(slack, "cost_codes.csv", COST_CODES.read_bytes())
     assert "Imported 0 new cost codes to Ready to Export (143 unchanged" in report(slack)["text"]
     assert await rows(slack) == before
 

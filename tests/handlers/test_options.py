@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.accounts import chart as accounts
+from bot.sandbox.example_data import example_accounts
 from bot.store import db
 from qbd.qbxml.types import AccountInfo
-from tests.conftest import EXAMPLES
 from tests.handlers.conftest import slack_parts
 from tests.handlers.slack_driver import OTHER, SlackDriver
 
@@ -42,7 +42,7 @@ async def test_expense_offers_none_first_then_matches(slack: SlackDriver) -> Non
 
 
 async def test_at_most_100_options(slack: SlackDriver) -> None:
-    chart = accounts.read_accounts_csv(EXAMPLES / "gl_accounts.csv")
+    chart = example_accounts()
     chart += [
         AccountInfo(
             f"9{n:07d}-1", f"Overhead {n:03d}", f"Overhead {n:03d}", str(7000 + n), "Expense", True

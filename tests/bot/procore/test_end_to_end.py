@@ -8,13 +8,14 @@ from sqlmodel import select
 
 from bot.core import Services
 from bot.procore.link import PROCORE, ProcoreLink
+from bot.sandbox.example_data import example_quickbooks
 from bot.store import db
 from bot.store.models import AuditEvent, CostCode
 from tests.bot.procore.conftest import TOKEN, Sleeps, running
 from tests.fakes.procore_api import CLIENT_ID, FakeProcore, settings_for
 from tests.handlers.conftest import MakeDriver
 from tests.handlers.slack_driver import SlackDriver, texts
-from tests.handlers.test_export import INCOME, connector, pick, quickbooks
+from tests.handlers.test_export import INCOME, connector, pick
 
 
 def general_conditions(procore: FakeProcore) -> tuple[int, int]:
@@ -44,7 +45,7 @@ async def export_both(slack: SlackDriver) -> dict[str, CostCode]:
     await pick(slack, "00-100", INCOME)
     await pick(slack, "00-200", INCOME)
     await slack.click(slack.posted()[0], "export-codes")
-    report = await connector(slack, quickbooks()).run_update()
+    report = await connector(slack, example_quickbooks()).run_update()
     assert report.percents[-1] == 100
     async with slack.services.sessions() as session:
         rows = (await session.exec(select(CostCode).where(CostCode.source == "procore"))).all()
