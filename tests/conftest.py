@@ -118,7 +118,7 @@ async def services(database_url: str, clock: FakeClock) -> AsyncIterator[Service
     built = Services(
         settings=make_settings(database_url),
         engine=engine,
-        sessions=db.make_session_factory(engine),
+        sessions=db.make_session_factory(engine, clock=clock),
         clock=clock,
     )
     await _empty_tables(built)
