@@ -210,8 +210,14 @@ async def queue_sync(
     waiting = (await session.exec(statement)).first()
     if waiting is not None:
         return waiting, False
+    now = db.now(session)
     job = QbwcJob(
-        kind=ACCOUNTS_SYNC, requested_by=requested_by, channel=channel, thread_ts=thread_ts
+        kind=ACCOUNTS_SYNC,
+        requested_by=requested_by,
+        channel=channel,
+        thread_ts=thread_ts,
+        created_at=now,
+        updated_at=now,
     )
     session.add(job)
     await session.flush()
