@@ -149,7 +149,7 @@ class QbwcBackend:
         if ticket.last_seen_at < cutoff:
             await self._abandon(session, ticket, TicketState.EXPIRED, silent_before=cutoff)
             return None
-        if not await states.keep_open(session, ticket, now=now, silent_before=cutoff):
+        if not await states.keep_open(session, ticket, now=now):
             return None  # the sweep expired it a moment ago and recovered its work
         return ticket
 

@@ -154,18 +154,14 @@ async def move_ticket(
     return await _write(session, ticket, where, {"state": target.value})
 
 
-async def keep_open(
-    session: AsyncSession, ticket: QbwcTicket, *, now: datetime, silent_before: datetime
-) -> bool:
-    """Note that an open session was heard from; False if it was ended (or fell silent) first.
+async def keep_open(session: AsyncSession, ticket: QbwcTicket, *, now: datetime) -> bool:
+    """Note that an open session was heard from; False if it was ended first.
 
-    Not a move, but the same compare-and-set: a sweep that expires the ticket and an answer that
-    keeps it open cannot both win.
+    Not a move, but the same compare-and-set: with `move_ticket`'s `silent_before`, a sweep that
+    expires the ticket and an answer that keeps it open cannot both win.
     """
-    where = (
-        (col(QbwcTicket.ticket) == ticket.ticket)
-        & (col(QbwcTicket.state) == TicketState.OPEN.value)
-        & (col(QbwcTicket.last_seen_at) >= silent_before)
+    where = (col(QbwcTicket.ticket) == ticket.ticket) & (
+        col(QbwcTicket.state) == TicketState.OPEN.value
     )
     return await _write(session, ticket, where, {"last_seen_at": now})
 

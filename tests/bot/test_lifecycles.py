@@ -277,9 +277,7 @@ async def test_a_session_heard_from_is_not_expired_by_a_stale_sweep(
     clock.advance(seconds=2)
     assert await _in_transaction(
         services,
-        lambda s: states.keep_open(
-            s, ticket, now=clock(), silent_before=clock() - timedelta(minutes=2)
-        ),
+        lambda s: states.keep_open(s, ticket, now=clock()),
     )
     assert not await _in_transaction(
         services,
@@ -287,6 +285,20 @@ async def test_a_session_heard_from_is_not_expired_by_a_stale_sweep(
     )
     stored = await _read(services, QbwcTicket, "t-1")
     assert (stored.state, stored.last_seen_at) == ("open", clock())
+
+
+async def test_a_session_ended_is_not_kept_open_by_a_late_answer(
+    services: Services, clock: FakeClock
+) -> None:
+    ticket = await _ticket(services, clock)
+    late = await _read(services, QbwcTicket, "t-1")
+    assert await _in_transaction(
+        services, lambda s: states.move_ticket(s, ticket, TicketState.EXPIRED)
+    )
+    clock.advance(seconds=5)
+    assert not await _in_transaction(services, lambda s: states.keep_open(s, late, now=clock()))
+    stored = await _read(services, QbwcTicket, "t-1")
+    assert (stored.state, stored.last_seen_at) == ("expired", clock() - timedelta(seconds=5))
 
 
 async def test_a_sweep_and_an_answer_at_once_leave_one_winner(
@@ -299,12 +311,11 @@ async def test_a_sweep_and_an_answer_at_once_leave_one_winner(
         await _read(services, QbwcTicket, "t-1"),
         await _read(services, QbwcTicket, "t-1"),
     )
-    # The answer's process judges silence with an older clock reading than the sweep's.
-    heard = cutoff - timedelta(minutes=2)
+    # The answer's process read the ticket as heard from in time; the sweep, by its clock, not.
     won = await _race(
         services,
         lambda s: states.move_ticket(s, sweep, TicketState.EXPIRED, silent_before=cutoff),
-        lambda s: states.keep_open(s, answer, now=clock(), silent_before=heard),
+        lambda s: states.keep_open(s, answer, now=clock()),
     )
     assert sorted(won) == [False, True]
     stored = await _read(services, QbwcTicket, "t-1")
