@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
 
 import pytest
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core import Services
 from bot.store import db
-from bot.store.models import ExportBatch, QbwcJob, QbwcTicket
+from bot.store.models import AuditEvent, ExportBatch, QbwcJob, QbwcTicket
 from bot.webconnector import states
+from bot.webconnector.backend import QbwcBackend
 from bot.webconnector.states import BatchState, IllegalMove, JobState, TicketState
+from qbd.simulator import HCP_RESPONSE
+from tests.bot.qbwc_env import qbwc_env
 from tests.conftest import FakeClock
 
 Row = TypeVar("Row", bound=SQLModel)
@@ -320,3 +325,49 @@ async def test_a_sweep_and_an_answer_at_once_leave_one_winner(
     assert sorted(won) == [False, True]
     stored = await _read(services, QbwcTicket, "t-1")
     assert stored.state == ("expired" if won[0] else "open")
+
+
+@pytest.mark.parametrize("answer_first", [True, False])
+async def test_an_answer_and_a_sweep_that_thinks_the_session_silent_leave_one_outcome(
+    services: Services, clock: FakeClock, answer_first: bool
+) -> None:
+    """The answer applies the 100 codes sent, or the sweep recovers them: never a mix of both."""
+    async with qbwc_env(services) as env:
+        await env.sync_accounts()
+        await env.add_codes([(f"03-{n:03d}", f"Concrete item {n}") for n in range(250)])
+        await env.assign("03-*", "Construction Income", "Job Costs:Job Materials")
+        await env.export()
+        answering = QbwcBackend(services)
+        ticket, _ = await answering.authenticate("costcodes", "test-password")
+        path = env.connector.company_file
+        answer = env.quickbooks.handle(
+            await answering.send_request(ticket, HCP_RESPONSE, path, "US", 13, 0)
+        )
+        clock.advance(seconds=110)  # alive by this process's clock, silent by the sweeper's
+        ahead = FakeClock(clock() + timedelta(seconds=20))
+        sweeping = QbwcBackend(
+            dataclasses.replace(
+                services,
+                clock=ahead,
+                sessions=db.make_session_factory(services.engine, clock=ahead),
+            )
+        )
+        calls = [answering.receive_response(ticket, answer, "", ""), _sweep(sweeping)]
+        done = await asyncio.gather(*(calls if answer_first else reversed(calls)))
+        percent = done[0 if answer_first else 1]
+        codes = Counter(code.state for code in (await env.codes()).values())
+    stored = await _read(services, QbwcTicket, ticket)
+    async with services.sessions() as session:
+        requeued = (
+            await session.exec(select(AuditEvent).where(AuditEvent.action == "requeue"))
+        ).all()
+    if stored.state == "open":
+        assert (percent, codes, len(requeued)) == (40, {"success": 100, "queued": 150}, 0)
+    else:
+        assert (stored.state, percent, stored.in_flight) == ("expired", -1, None)
+        assert (codes, len(requeued)) == ({"queued": 250}, 100)
+
+
+async def _sweep(backend: QbwcBackend) -> int:
+    await backend.expire_silent_sessions()
+    return 0
