@@ -274,9 +274,10 @@ async def requeue_in_flight(session: AsyncSession, in_flight: dict[str, Any]) ->
 async def requeue_job(session: AsyncSession, job_id: int) -> None:
     """A job whose answer was lost or held goes back to pending, for any session to send again."""
     job = await session.get(QbwcJob, job_id)
-    if job is not None:
-        sending = JobState.SENDING
-        await states.move_job(session, job, JobState.PENDING, expected=sending, ticket=None)
+    if job is not None:  # only while sending: a job answered or recovered meanwhile stays so
+        await states.move_job(
+            session, job, JobState.PENDING, expected=JobState.SENDING, ticket=None
+        )
 
 
 async def finish_job(
