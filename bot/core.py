@@ -41,5 +41,8 @@ async def open_services(settings: Settings, *, clock: Clock = utcnow) -> Service
     engine = db.make_engine(settings.database_url)
     await db.upgrade(engine)
     return Services(
-        settings=settings, engine=engine, sessions=db.make_session_factory(engine), clock=clock
+        settings=settings,
+        engine=engine,
+        sessions=db.make_session_factory(engine, clock=clock),
+        clock=clock,
     )

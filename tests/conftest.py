@@ -117,7 +117,7 @@ async def services(database_url: str, clock: FakeClock) -> AsyncIterator[Core]:
     built = Core(
         settings=make_settings(database_url),
         engine=engine,
-        sessions=db.make_session_factory(engine),
+        sessions=db.make_session_factory(engine, clock=clock),
         clock=clock,
     )
     await _empty_tables(built)

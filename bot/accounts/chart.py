@@ -16,7 +16,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.costcodes.domain import AccountView
 from bot.errors import NotFound
-from bot.store.models import AppSetting, GLAccount, QbwcJob, utcnow
+from bot.store import db
+from bot.store.models import AppSetting, GLAccount, QbwcJob
+from bot.webconnector.states import WAITING_JOB
 from qbd.qbxml.types import AccountInfo
 
 ACCOUNTS_SYNC = "accounts_sync"
@@ -119,7 +121,7 @@ async def apply_chart(
     session: AsyncSession, accounts: Iterable[AccountInfo], *, now: datetime | None = None
 ) -> SyncCounts:
     """Make the table match QuickBooks' chart: upsert by ListID; accounts gone become inactive."""
-    now = now or utcnow()
+    now = now or db.now(session)
     existing = {a.list_id: a for a in (await session.exec(select(GLAccount))).all()}
     seen: set[str] = set()
     new_rows: list[dict[str, object]] = []
@@ -203,13 +205,19 @@ async def queue_sync(
 ) -> tuple[QbwcJob, bool]:
     """Ask the Web Connector for the chart of accounts; (job, False) when one is already waiting."""
     statement = select(QbwcJob).where(
-        col(QbwcJob.kind) == ACCOUNTS_SYNC, col(QbwcJob.state).in_(("pending", "sending"))
+        col(QbwcJob.kind) == ACCOUNTS_SYNC, col(QbwcJob.state).in_(WAITING_JOB)
     )
     waiting = (await session.exec(statement)).first()
     if waiting is not None:
         return waiting, False
+    now = db.now(session)
     job = QbwcJob(
-        kind=ACCOUNTS_SYNC, requested_by=requested_by, channel=channel, thread_ts=thread_ts
+        kind=ACCOUNTS_SYNC,
+        requested_by=requested_by,
+        channel=channel,
+        thread_ts=thread_ts,
+        created_at=now,
+        updated_at=now,
     )
     session.add(job)
     await session.flush()

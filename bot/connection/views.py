@@ -18,10 +18,11 @@ from bot.connection.words import ConnectionState, ConnectionView
 from bot.costcodes import counts as queries
 from bot.costcodes.domain import StatusSummary
 from bot.store.models import ExportBatch, QbConnection
+from bot.webconnector.states import ACTIVE_BATCH
 
 
 async def exporting(session: AsyncSession) -> bool:
-    statement = select(ExportBatch.id).where(col(ExportBatch.state).in_(("queued", "running")))
+    statement = select(ExportBatch.id).where(col(ExportBatch.state).in_(ACTIVE_BATCH))
     return (await session.exec(statement.limit(1))).first() is not None
 
 

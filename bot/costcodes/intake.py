@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -25,7 +24,7 @@ from bot.costcodes import rules, statemachine
 from bot.costcodes.domain import State, Surface
 from bot.errors import ConflictError, CostCodeError
 from bot.store import db
-from bot.store.models import CostCode, utcnow
+from bot.store.models import CostCode
 
 log = logging.getLogger(__name__)
 
@@ -351,35 +350,16 @@ async def _apply_chunk(
 async def _insert(
     session: AsyncSession, rows: Sequence[Row], *, actor: str, surface: Surface, source: str
 ) -> None:
-    # Core executemany: one compiled statement for the whole chunk, not one ORM object per row.
-    now = utcnow()
-    values = [
+    new = [
         {
             "code": row.code,
             "description": row.description,
             "division": row.division,
             "source": source,
-            "state": State.READY.value,
-            "version": 1,
-            "updated_by": actor,
-            "created_at": now,
-            "updated_at": now,
         }
         for row in rows
     ]
-    table = CostCode.__table__  # type: ignore[attr-defined]
-    conn = await session.connection()
-    result = await conn.execute(insert(table).returning(table.c.id, table.c.code), values)
-    await statemachine.audit_many(
-        session,
-        actor=actor,
-        surface=surface,
-        action="import",
-        codes=[(row.id, row.code) for row in result],
-        before=None,
-        after={"state": State.READY.value},
-        detail=source,
-    )
+    await statemachine.create(session, rows=new, actor=actor, surface=surface, detail=source)
 
 
 async def _apply_existing(

@@ -1,7 +1,9 @@
 """The one state machine for cost codes: every change is a compare-and-set on the row, audited.
 
 Nothing here reads a row, awaits, and writes it back: each write names the version (or the state)
-it expects in its WHERE clause, so two processes racing on one code cannot both win.
+it expects in its WHERE clause, so two processes racing on one code cannot both win. It is also
+the only writer of `state`, from a code's first insert on, and every time it stamps comes from
+the session's clock (`db.now`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.costcodes.domain import State, Surface
 from bot.errors import ConflictError, InvalidTransition, NotFound
-from bot.store.models import AuditEvent, CostCode, utcnow
+from bot.store import db
+from bot.store.models import AuditEvent, CostCode
 
 # (from, to) -> the action recorded in the audit log.
 TRANSITIONS: dict[tuple[State, State], str] = {
@@ -53,6 +56,57 @@ def _jsonable(values: Mapping[str, Any]) -> str:
     return json.dumps(dict(values), default=str, sort_keys=True)
 
 
+def _without_state(changes: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """`changes` ride along with a move; a state in them would bypass TRANSITIONS."""
+    if changes and "state" in changes:
+        raise ValueError("a code's state changes only by its target, never through `changes`")
+    return changes or {}
+
+
+async def create(
+    session: AsyncSession,
+    *,
+    rows: Sequence[Mapping[str, Any]],
+    actor: str,
+    surface: Surface,
+    detail: str | None = None,
+) -> list[tuple[int, str]]:
+    """Insert new codes, each Ready to Export (a code's first state), audited as imported.
+
+    Core executemany: one compiled statement for all rows, not one ORM object per row.
+    Returns (id, code) of each.
+    """
+    if not rows:
+        return []
+    now = db.now(session)
+    values = [
+        {
+            **_without_state(row),
+            "state": State.READY.value,
+            "version": 1,
+            "updated_by": actor,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for row in rows
+    ]
+    table = CostCode.__table__  # type: ignore[attr-defined]
+    conn = await session.connection()
+    result = await conn.execute(insert(table).returning(table.c.id, table.c.code), values)
+    created = [(row.id, row.code) for row in result]
+    await audit_many(
+        session,
+        actor=actor,
+        surface=surface,
+        action="import",
+        codes=created,
+        before=None,
+        after={"state": State.READY.value},
+        detail=detail,
+    )
+    return created
+
+
 async def transition(
     session: AsyncSession,
     *,
@@ -66,7 +120,7 @@ async def transition(
     """Move one code, as read (state and version), to `target`; ConflictError if it changed."""
     source = State(code.state)
     action = action_for(source, target)
-    values = {"state": target.value, **(changes or {})}
+    values = {**_without_state(changes), "state": target.value}
     await _compare_and_set(session, code=code, values=values, actor=actor)
     await audit(
         session,
@@ -91,6 +145,7 @@ async def edit(
     action: str,
 ) -> CostCode:
     """Change fields of an editable code without changing its state (e.g. an account pick)."""
+    _without_state(changes)
     if State(code.state) not in EDITABLE:
         raise InvalidTransition(
             f"{code.code} is {State(code.state).value} and can no longer be changed"
@@ -113,7 +168,7 @@ async def _compare_and_set(
     session: AsyncSession, *, code: CostCode, values: Mapping[str, Any], actor: str
 ) -> None:
     assert code.id is not None
-    now = utcnow()
+    now = db.now(session)
     statement = (
         update(CostCode)
         .where(col(CostCode.id) == code.id, col(CostCode.version) == code.version)
@@ -149,10 +204,10 @@ async def transition_many(
     never overwritten.
     """
     action = action_for(source, target)
-    values = {"state": target.value, **(changes or {})}
+    values = {**_without_state(changes), "state": target.value}
     moved: list[tuple[int, str]] = []
     id_list = list(ids)
-    now = utcnow()
+    now = db.now(session)
     for start in range(0, len(id_list), _CHUNK):
         chunk = id_list[start : start + _CHUNK]
         statement = (
@@ -213,7 +268,7 @@ async def _move_chunk(
 ) -> list[CostCode]:
     if not moves:
         return []
-    by_id = {code.id: (code, changes) for code, changes in moves}
+    by_id = {code.id: (code, _without_state(changes)) for code, changes in moves}
     actions = {code.id: action_for(State(code.state), target) for code, _ in moves}
     keys = sorted({key for _, changes in moves for key in changes})
     ident = col(CostCode.id)
@@ -225,7 +280,7 @@ async def _move_chunk(
         )
         for key in keys
     }
-    now = utcnow()
+    now = db.now(session)
     expected = case({code.id: code.version for code, _ in moves}, value=ident)
     statement = (
         update(CostCode)
@@ -282,6 +337,7 @@ async def audit(
 ) -> None:
     session.add(
         AuditEvent(
+            at=db.now(session),
             actor=actor,
             surface=surface.value,
             action=action,
@@ -307,7 +363,7 @@ async def audit_many(
 ) -> None:
     if not codes:
         return
-    now = utcnow()
+    now = db.now(session)
     before_text = _jsonable(before) if before is not None else None
     after_text = _jsonable(after) if after is not None else None
     rows = [

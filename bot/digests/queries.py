@@ -16,6 +16,7 @@ from bot.digests.views import DigestView, LastExport
 from bot.home.views import WaitingCode
 from bot.procore import state as procore_state
 from bot.store.models import CostCode, ExportBatch
+from bot.webconnector.states import BatchState
 
 STALE_CONTACT = timedelta(hours=24)
 """A Web Connector silent this long (or never heard from) gets a warning in the digest.
@@ -56,7 +57,7 @@ async def last_export(session: AsyncSession) -> LastExport | None:
     statement = (
         select(ExportBatch)
         .where(
-            col(ExportBatch.state) == "done",
+            col(ExportBatch.state) == BatchState.DONE.value,
             col(ExportBatch.succeeded) > 0,
             col(ExportBatch.finished_at).is_not(None),
         )

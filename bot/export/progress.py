@@ -11,6 +11,7 @@ from bot.costcodes import counts as queries
 from bot.costcodes.domain import ExportProgress, FailedCode, State
 from bot.errors import NotFound
 from bot.store.models import CostCode, ExportBatch
+from bot.webconnector.states import BatchState
 
 
 async def load_progress(
@@ -38,7 +39,7 @@ async def load_progress(
         succeeded=succeeded,
         failed=failed,
         picked_up=batch.picked_up_at is not None,
-        finished=batch.state == "done",
+        finished=batch.state == BatchState.DONE,
         last_contact=await queries.last_web_connector_contact(session),
         connection=connection,
     )

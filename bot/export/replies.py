@@ -32,6 +32,7 @@ from bot.slack import refresher as refresh
 from bot.slack.refresher import Refresher
 from bot.store import db
 from bot.store.models import ExportBatch, PostedMessage, QbwcJob
+from bot.webconnector.states import ACTIVE_BATCH, FINISHED_JOB, BatchState, JobState
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,12 @@ class ExportReporter:
     async def _post_final(self, batch_id: int) -> None:
         async with db.session_scope(self.services.sessions) as session:
             batch = await session.get(ExportBatch, batch_id)
-            if batch is None or batch.state != "done" or not batch.channel or not batch.list_ts:
+            if (
+                batch is None
+                or batch.state != BatchState.DONE
+                or not batch.channel
+                or not batch.list_ts
+            ):
                 return
             if not await _claim(session, ExportBatch, batch_id, "final_posted"):
                 return
@@ -120,7 +126,7 @@ class ExportReporter:
         await self.check_stale()
         await self.check_silence()
         statement = select(ExportBatch.id).where(
-            col(ExportBatch.state) == "done",
+            col(ExportBatch.state) == BatchState.DONE.value,
             col(ExportBatch.final_posted).is_(False),
             col(ExportBatch.channel).is_not(None),
         )
@@ -136,7 +142,7 @@ class ExportReporter:
         minutes = self.services.settings.export_stale_minutes
         cutoff = self.services.clock() - timedelta(minutes=minutes)
         statement = select(ExportBatch).where(
-            col(ExportBatch.state) == "queued",
+            col(ExportBatch.state) == BatchState.QUEUED.value,
             col(ExportBatch.stale_notified).is_(False),
             col(ExportBatch.created_at) <= cutoff,
             col(ExportBatch.channel).is_not(None),
@@ -154,7 +160,7 @@ class ExportReporter:
             if contact is not None and now - contact <= timedelta(hours=hours):
                 return
             statement = select(ExportBatch).where(
-                col(ExportBatch.state).in_(("queued", "running")),
+                col(ExportBatch.state).in_(ACTIVE_BATCH),
                 col(ExportBatch.silence_notified).is_(False),
                 col(ExportBatch.channel).is_not(None),
             )
@@ -183,7 +189,7 @@ class ExportReporter:
     async def report_syncs(self) -> None:
         """Reply in the thread of each finished GL account refresh asked for in Slack."""
         statement = select(QbwcJob).where(
-            col(QbwcJob.state).in_(("done", "failed")),
+            col(QbwcJob.state).in_(FINISHED_JOB),
             col(QbwcJob.reported).is_(False),
             col(QbwcJob.channel).is_not(None),
         )
@@ -193,7 +199,7 @@ class ExportReporter:
             async with db.session_scope(self.services.sessions) as session:
                 if not await _claim(session, QbwcJob, job.id or 0, "reported"):
                     continue
-            if job.state == "done":
+            if job.state == JobState.DONE:
                 await self._run_before_sync_reply()
             result = json.loads(job.result or "{}")
             assert job.channel is not None

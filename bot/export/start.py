@@ -14,9 +14,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.costcodes import rules, statemachine
 from bot.costcodes.domain import FailedCode, State, Surface
-from bot.store.models import CostCode, ExportBatch, GLAccount, utcnow
-
-ACTIVE_BATCH_STATES = ("queued", "running")
+from bot.store import db
+from bot.store.models import CostCode, ExportBatch, GLAccount
+from bot.webconnector import states
+from bot.webconnector.states import ACTIVE_BATCH, BatchState
 
 
 @dataclass(slots=True)
@@ -44,7 +45,7 @@ def blocker(code: CostCode, income: GLAccount | None) -> str | None:
 async def active_batch(session: AsyncSession) -> ExportBatch | None:
     statement = (
         select(ExportBatch)
-        .where(col(ExportBatch.state).in_(ACTIVE_BATCH_STATES))
+        .where(col(ExportBatch.state).in_(ACTIVE_BATCH))
         .order_by(col(ExportBatch.id))
         .limit(1)
     )
@@ -90,7 +91,7 @@ async def start_export(
             eligible.append(code.id)
     if not eligible:
         return outcome
-    when = now or utcnow()
+    when = now or db.now(session)
     batch = ExportBatch(
         created_by=actor,
         surface=surface.value,
@@ -117,7 +118,7 @@ async def start_export(
     )
     batch.total = len(moved)
     if not moved:  # another export took them between our read and our write
-        batch.state = "empty"
+        await states.move_batch(session, batch, BatchState.EMPTY)
         return ExportStart(already_running=await active_batch(session), held=outcome.held)
     outcome.batch = batch
     outcome.queued = sorted(code for _, code in moved)

@@ -28,7 +28,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.store import db
-from bot.store.models import PostedMessage, utcnow
+from bot.store.models import PostedMessage
 from bot.store.reads import ReadSessions
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ async def mark_dirty(
     await session.exec(
         update(PostedMessage)
         .where(marked)
-        .values(dirty=True, mark=col(PostedMessage.mark) + 1, updated_at=utcnow(), **values)
+        .values(dirty=True, mark=col(PostedMessage.mark) + 1, updated_at=db.now(session), **values)
         .execution_options(synchronize_session=False)
     )
     if urgent is not None:

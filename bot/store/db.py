@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -17,11 +18,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.store.models import utcnow
 from bot.store.writegate import WriteGate
 
 MIGRATIONS = Path(__file__).parents[1] / "migrations"
 
 SessionFactory = async_sessionmaker[AsyncSession]
+Clock = Callable[[], datetime]
+
+_CLOCK = "clock"
 
 
 def is_sqlite(engine: AsyncEngine) -> bool:
@@ -63,8 +68,17 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return engine
 
 
-def make_session_factory(engine: AsyncEngine) -> SessionFactory:
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+def make_session_factory(engine: AsyncEngine, *, clock: Clock = utcnow) -> SessionFactory:
+    """Sessions that carry the app's clock, so every time a writer stamps is the app's time."""
+    return async_sessionmaker(
+        engine, class_=AsyncSession, expire_on_commit=False, info={_CLOCK: clock}
+    )
+
+
+def now(session: AsyncSession) -> datetime:
+    """The time by the clock of the factory that made `session` (a FakeClock in tests)."""
+    clock: Clock = session.info.get(_CLOCK, utcnow)
+    return clock()
 
 
 _GATES: WeakKeyDictionary[Engine, WriteGate] = WeakKeyDictionary()

@@ -13,7 +13,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import col, select
@@ -26,8 +26,10 @@ from bot.core import Core
 from bot.store import db
 from bot.store.models import QbwcTicket
 from bot.webconnector import guard as qbwc_guard
+from bot.webconnector import states
 from bot.webconnector.match import AnswerMismatch
 from bot.webconnector.match import check as answer_check
+from bot.webconnector.states import JobState, TicketState
 from bot.webconnector.work import (
     apply_code_results,
     claim_next,
@@ -87,7 +89,7 @@ class QbwcBackend:
             session.add(
                 QbwcTicket(
                     ticket=ticket,
-                    state="open" if work else "closed",
+                    state=TicketState.OPEN.value if work else TicketState.CLOSED.value,
                     created_at=now,
                     last_seen_at=now,
                 )
@@ -103,7 +105,8 @@ class QbwcBackend:
         return hmac.compare_digest(password.encode(), expected) and user_ok
 
     async def _live_ticket(self, session: AsyncSession) -> bool:
-        statement = select(QbwcTicket).where(col(QbwcTicket.state) == "open").limit(1)
+        statement = select(QbwcTicket).where(col(QbwcTicket.state) == TicketState.OPEN.value)
+        statement = statement.limit(1)
         return (await session.exec(statement)).first() is not None
 
     async def expire_silent_sessions(self) -> None:
@@ -114,26 +117,40 @@ class QbwcBackend:
     async def _expire_silent(self, session: AsyncSession) -> None:
         cutoff = self.services.clock() - SESSION_TIMEOUT
         statement = select(QbwcTicket).where(
-            col(QbwcTicket.state) == "open", col(QbwcTicket.last_seen_at) < cutoff
+            col(QbwcTicket.state) == TicketState.OPEN.value, col(QbwcTicket.last_seen_at) < cutoff
         )
         for ticket in (await session.exec(statement)).all():
-            log.warning("Web Connector session %s… went silent; recovering", ticket.ticket[:6])
-            await self._abandon(session, ticket, "expired")
+            if await self._abandon(session, ticket, TicketState.EXPIRED, silent_before=cutoff):
+                log.warning("Web Connector session %s… went silent; recovering", ticket.ticket[:6])
 
-    async def _abandon(self, session: AsyncSession, ticket: QbwcTicket, state: str) -> None:
-        if ticket.in_flight:
+    async def _abandon(
+        self,
+        session: AsyncSession,
+        ticket: QbwcTicket,
+        state: TicketState,
+        *,
+        silent_before: datetime | None = None,
+    ) -> bool:
+        """End the session and recover what it had in flight; False if another call ended it
+        (or, with `silent_before`, heard from it) first: then that call has the work."""
+        if not await states.move_ticket(session, ticket, state, silent_before=silent_before):
+            return False
+        if ticket.in_flight:  # as the row holds it now: the move above read it back
             await requeue_in_flight(session, json.loads(ticket.in_flight))
             ticket.in_flight = None
-        ticket.state = state
+        return True
 
     async def _open(self, session: AsyncSession, ticket_id: str) -> QbwcTicket | None:
         ticket = await session.get(QbwcTicket, ticket_id)
-        if ticket is None or ticket.state != "open":
+        if ticket is None or ticket.state != TicketState.OPEN:
             return None
-        if ticket.last_seen_at < self.services.clock() - SESSION_TIMEOUT:
-            await self._abandon(session, ticket, "expired")
+        now = self.services.clock()
+        cutoff = now - SESSION_TIMEOUT
+        if ticket.last_seen_at < cutoff:
+            await self._abandon(session, ticket, TicketState.EXPIRED, silent_before=cutoff)
             return None
-        ticket.last_seen_at = self.services.clock()
+        if not await states.keep_open(session, ticket, now=now):
+            return None  # the sweep expired it a moment ago and recovered its work
         return ticket
 
     async def send_request(
@@ -262,13 +279,13 @@ class QbwcBackend:
             await finish_job(
                 session,
                 in_flight["job"],
-                state="failed",
+                JobState.FAILED,
                 result={"error": f"QuickBooks said: {result.status.message}"},
             )
             return 1
         counts = await apply_chart(session, accounts, now=self.services.clock())
         await qbwc_guard.after_chart(session, ticket, now=self.services.clock())
-        await finish_job(session, in_flight["job"], state="done", result=asdict(counts))
+        await finish_job(session, in_flight["job"], JobState.DONE, result=asdict(counts))
         return 1
 
     async def _percent(self, session: AsyncSession, ticket: QbwcTicket) -> int:
@@ -288,7 +305,7 @@ class QbwcBackend:
         touched: list[int] = []
         async with db.session_scope(self.services.sessions) as session:
             found = await session.get(QbwcTicket, ticket)
-            if found is not None and found.state == "open":
+            if found is not None and found.state == TicketState.OPEN:
                 # What was in flight may have run: _abandon has it looked up before re-adding.
                 found.last_error = await qbwc_guard.on_trouble(
                     session,
@@ -299,7 +316,7 @@ class QbwcBackend:
                     now=self.services.clock(),
                     where="connectionError",
                 )
-                await self._abandon(session, found, "closed")
+                await self._abandon(session, found, TicketState.CLOSED)
                 touched = await settle_batches(session)
             else:
                 log.error("Web Connector could not reach QuickBooks: %s %s", hresult, message)
@@ -318,8 +335,8 @@ class QbwcBackend:
             found = await session.get(QbwcTicket, ticket)
             if found is None:
                 return "Session unknown or already closed."
-            if found.state == "open":
-                await self._abandon(session, found, "closed")
+            if found.state == TicketState.OPEN:
+                await self._abandon(session, found, TicketState.CLOSED)
             done = found.processed
         return f"Done: {done} item(s) processed by the cost code export bot."
 

@@ -26,7 +26,8 @@ from bot.connection.words import (
 )
 from bot.costcodes import statemachine
 from bot.costcodes.domain import State, Surface
-from bot.store.models import QbwcJob, QbwcTicket, utcnow
+from bot.store.models import QbwcJob, QbwcTicket
+from bot.webconnector.work import requeue_job
 from qbd.companyfile import CompanyFile
 from qbd.hresults import classify
 
@@ -128,9 +129,7 @@ async def hold_in_flight(session: AsyncSession, in_flight: dict[str, Any], detai
     """Nothing is lost and nothing fails: codes go back to Queued (looked up before adding again,
     attempts unchanged), an account sync back to pending."""
     if in_flight["kind"] == "accounts":
-        job = await session.get(QbwcJob, in_flight["job"])
-        if job is not None and job.state == "sending":
-            job.state, job.ticket, job.updated_at = "pending", None, utcnow()
+        await requeue_job(session, in_flight["job"])
         return
     await statemachine.transition_many(
         session,

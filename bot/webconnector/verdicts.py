@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 from qbd.qbxml.types import ItemInfo, Status
 
@@ -46,46 +47,57 @@ class Sent:
     expense_name: str | None
 
 
+class Outcome(StrEnum):
+    """What happens to a code next."""
+
+    SUCCESS = "success"
+    FAILED = "failed"
+    REQUEUE = "requeue"
+    """Queued again, added next time."""
+    LOOKUP = "lookup"
+    """Queued again, asked about before any add (the item may exist already)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """The next step for one code. `outcome`: success, failed, requeue, lookup."""
+    """The next step for one code."""
 
-    outcome: str
+    outcome: Outcome
     list_id: str | None = None
     reason: str | None = None
 
 
 def after_add(status: Status, item: ItemInfo | None, sent: Sent, attempts: int) -> Verdict:
     if status.ok and item is not None:
-        return Verdict("success", list_id=item.list_id)
+        return Verdict(Outcome.SUCCESS, list_id=item.list_id)
     if status.code == NAME_IN_USE:
-        return Verdict("lookup")
+        return Verdict(Outcome.LOOKUP)
     if status.code == INVALID_REFERENCE:
-        return Verdict("failed", reason=invalid_account(status, sent))
+        return Verdict(Outcome.FAILED, reason=invalid_account(status, sent))
     if status.retryable:
         return _retry(status, attempts)
-    return Verdict("failed", reason=said(status))
+    return Verdict(Outcome.FAILED, reason=said(status))
 
 
 def after_lookup(status: Status, items: tuple[ItemInfo, ...], sent: Sent, attempts: int) -> Verdict:
     if status.code in NOT_FOUND or (status.ok and not items):
-        return Verdict("requeue")
+        return Verdict(Outcome.REQUEUE)
     if not status.ok:
         return _retry(status, attempts)
     item = items[0]
     if matches(item, sent):
-        return Verdict("success", list_id=item.list_id)
-    return Verdict("failed", reason=conflict(item, sent))
+        return Verdict(Outcome.SUCCESS, list_id=item.list_id)
+    return Verdict(Outcome.FAILED, reason=conflict(item, sent))
 
 
 def _retry(status: Status, attempts: int) -> Verdict:
     if attempts + 1 >= MAX_ATTEMPTS:
         return Verdict(
-            "failed",
+            Outcome.FAILED,
             reason=f"QuickBooks stayed busy after {MAX_ATTEMPTS} tries ({status.message.strip()})"
             "; press Retry in a few minutes",
         )
-    return Verdict("requeue")
+    return Verdict(Outcome.REQUEUE)
 
 
 def matches(item: ItemInfo, sent: Sent) -> bool:

@@ -21,10 +21,11 @@ from bot.costcodes import statemachine
 from bot.costcodes.domain import State, Surface
 from bot.procore import outbox as procore_outbox
 from bot.store import db
-from bot.store.models import CostCode, ExportBatch, GLAccount, QbwcJob, utcnow
-from bot.webconnector import preflight
+from bot.store.models import CostCode, ExportBatch, GLAccount, QbwcJob
+from bot.webconnector import preflight, states
 from bot.webconnector.match import new_tag, request_id
-from bot.webconnector.verdicts import Sent, Verdict, after_add, after_lookup
+from bot.webconnector.states import ACTIVE_BATCH, BatchState, JobState
+from bot.webconnector.verdicts import Outcome, Sent, Verdict, after_add, after_lookup
 from qbd.qbxml.types import (
     AccountQuery,
     ItemAddResult,
@@ -45,7 +46,7 @@ Request = ServiceItemAdd | ItemQuery | AccountQuery
 async def pending_work(session: AsyncSession) -> int:
     """Codes waiting to be sent plus account refreshes waiting."""
     codes = select(func.count()).where(col(CostCode.state) == State.QUEUED.value)
-    jobs = select(func.count()).where(col(QbwcJob.state) == "pending")
+    jobs = select(func.count()).where(col(QbwcJob.state) == JobState.PENDING.value)
     return int((await session.exec(codes)).one()) + int((await session.exec(jobs)).one())
 
 
@@ -80,17 +81,19 @@ async def _claim_job(
 ) -> QbwcJob | None:
     statement = (
         select(QbwcJob)
-        .where(col(QbwcJob.state) == "pending", col(QbwcJob.kind) == ACCOUNTS_SYNC)
+        .where(col(QbwcJob.state) == JobState.PENDING.value, col(QbwcJob.kind) == ACCOUNTS_SYNC)
         .order_by(col(QbwcJob.id))
         .limit(10)
     )
     if not db.is_sqlite_session(session):
         statement = statement.with_for_update(skip_locked=True)
-    found = (await session.exec(statement)).all()
-    job = next((j for j in found if accept is None or accept(j)), None)
-    if job is not None:
-        job.state, job.ticket, job.updated_at = "sending", ticket, utcnow()
-    return job
+    for job in (await session.exec(statement)).all():
+        # Another session that took this job first keeps it; this one tries the next.
+        if (accept is None or accept(job)) and await states.move_job(
+            session, job, JobState.SENDING, ticket=ticket
+        ):
+            return job
+    return None
 
 
 async def _claim_codes(session: AsyncSession, *, lookup: bool) -> list[Sent]:
@@ -144,7 +147,7 @@ async def _sent_for(session: AsyncSession, ids: Sequence[int]) -> list[Sent]:
         expense = accounts.get(code.expense_account_id)
         held = preflight.hold_reason(code, income, expense)
         if held is not None or income is None:
-            await _apply(session, code, Verdict("failed", reason=held))
+            await _apply(session, code, Verdict(Outcome.FAILED, reason=held))
             continue
         sent.append(
             Sent(
@@ -223,25 +226,25 @@ def _verdict(result: QbXmlResult | None, sent: Sent, attempts: int) -> Verdict:
         return after_add(result.status, result.item, sent, attempts)
     if isinstance(result, ItemQueryResult):
         return after_lookup(result.status, result.items, sent, attempts)
-    return Verdict("lookup")
+    return Verdict(Outcome.LOOKUP)
 
 
 def _move(code: CostCode, verdict: Verdict) -> tuple[State, dict[str, Any]]:
     """Where a verdict takes a code, and what changes with it."""
     changes: dict[str, Any]
-    if verdict.outcome == "success":
+    if verdict.outcome == Outcome.SUCCESS:
         changes = {"qb_list_id": verdict.list_id, "needs_lookup": False, "last_error": None}
         return State.SUCCESS, changes
-    if verdict.outcome == "failed":
+    if verdict.outcome == Outcome.FAILED:
         return State.FAILED, {"last_error": verdict.reason, "needs_lookup": False}
-    changes = {"needs_lookup": verdict.outcome == "lookup", "attempts": code.attempts + 1}
+    changes = {"needs_lookup": verdict.outcome == Outcome.LOOKUP, "attempts": code.attempts + 1}
     return State.QUEUED, changes
 
 
 async def fail_in_flight(session: AsyncSession, in_flight: dict[str, Any], reason: str) -> None:
     """QuickBooks refused the whole message (nothing ran): its codes fail and can be retried."""
     if in_flight["kind"] == "accounts":
-        await finish_job(session, in_flight["job"], state="failed", result={"error": reason})
+        await finish_job(session, in_flight["job"], JobState.FAILED, result={"error": reason})
         return
     for raw in in_flight["codes"]:
         code = await session.get(CostCode, raw["code_id"])
@@ -260,22 +263,32 @@ async def fail_in_flight(session: AsyncSession, in_flight: dict[str, Any], reaso
 async def requeue_in_flight(session: AsyncSession, in_flight: dict[str, Any]) -> None:
     """The answer was lost: look the codes up before adding them again; retry the job."""
     if in_flight["kind"] == "accounts":
-        job = await session.get(QbwcJob, in_flight["job"])
-        if job is not None and job.state == "sending":
-            job.state, job.ticket, job.updated_at = "pending", None, utcnow()
+        await requeue_job(session, in_flight["job"])
         return
     for raw in in_flight["codes"]:
         code = await session.get(CostCode, raw["code_id"])
         if code is not None and code.state == State.EXPORTING.value:
-            await _apply(session, code, Verdict("lookup"))
+            await _apply(session, code, Verdict(Outcome.LOOKUP))
+
+
+async def requeue_job(session: AsyncSession, job_id: int) -> None:
+    """A job whose answer was lost or held goes back to pending, for any session to send again."""
+    job = await session.get(QbwcJob, job_id)
+    if job is not None:  # only while sending: a job answered or recovered meanwhile stays so
+        await states.move_job(
+            session, job, JobState.PENDING, expected=JobState.SENDING, ticket=None
+        )
 
 
 async def finish_job(
-    session: AsyncSession, job_id: int, *, state: str, result: dict[str, Any]
+    session: AsyncSession, job_id: int, state: JobState, *, result: dict[str, Any]
 ) -> None:
+    """The job's answer was applied; a job already sent back to pending (recovered) stays so."""
     job = await session.get(QbwcJob, job_id)
     if job is not None:
-        job.state, job.result, job.updated_at = state, json.dumps(result), utcnow()
+        await states.move_job(
+            session, job, state, expected=JobState.SENDING, result=json.dumps(result)
+        )
 
 
 async def _mark_batches_running(session: AsyncSession, ids: Sequence[int]) -> None:
@@ -286,16 +299,14 @@ async def _mark_batches_running(session: AsyncSession, ids: Sequence[int]) -> No
         await session.exec(select(ExportBatch).where(col(ExportBatch.id).in_(batch_ids)))
     ).all()
     for batch in batches:
-        if batch.state == "queued":
-            batch.state, batch.picked_up_at, batch.updated_at = "running", utcnow(), utcnow()
+        if batch.state == BatchState.QUEUED:  # another session may have started it: then it lost
+            await states.move_batch(session, batch, BatchState.RUNNING)
 
 
 async def settle_batches(session: AsyncSession) -> list[int]:
     """Recount unfinished batches; those with nothing left in flight are done. Returns their ids."""
     batches = (
-        await session.exec(
-            select(ExportBatch).where(col(ExportBatch.state).in_(("queued", "running")))
-        )
+        await session.exec(select(ExportBatch).where(col(ExportBatch.state).in_(ACTIVE_BATCH)))
     ).all()
     touched: list[int] = []
     for batch in batches:
@@ -303,9 +314,10 @@ async def settle_batches(session: AsyncSession) -> list[int]:
         batch.succeeded = counts.get(State.SUCCESS.value, 0)
         batch.failed = counts.get(State.FAILED.value, 0)
         left = counts.get(State.QUEUED.value, 0) + counts.get(State.EXPORTING.value, 0)
-        if left == 0:
-            batch.state, batch.finished_at = "done", utcnow()
-        batch.updated_at = utcnow()
+        if left == 0:  # also stamps updated_at; a batch another session finished stays as it is
+            await states.move_batch(session, batch, BatchState.DONE)
+        else:
+            batch.updated_at = db.now(session)
         touched.append(batch.id or 0)
     return touched
 

@@ -20,6 +20,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot import sandbox
 from bot.core import Services
 from bot.server import build_web_app
+from bot.store import db
 from bot.store.models import utcnow
 from tests.browser.sandbox_env import NO_SLACK, Local
 from tests.conftest import ROOT, make_settings
@@ -136,8 +137,9 @@ async def local(services: Services) -> AsyncIterator[Local]:
         services.settings.database_url, port=port, qbwc_password=None, **NO_SLACK
     )
     assert sandbox.wanted(settings)
+    real_time = db.make_session_factory(services.engine)  # the sessions keep the real clock too
     ready, built = await sandbox.prepare(
-        dataclasses.replace(services, settings=settings, clock=utcnow)
+        dataclasses.replace(services, settings=settings, clock=utcnow, sessions=real_time)
     )
     app = build_web_app(ready)
     built.mount(app)

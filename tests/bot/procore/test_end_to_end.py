@@ -97,7 +97,10 @@ async def test_a_restart_between_success_and_write_back_loses_nothing(
     await slack.client.close()  # the process stops before any write-back was sent
     engine = db.make_engine(database_url)
     again = Services(
-        slack.services.settings, engine, db.make_session_factory(engine), clock=slack.services.clock
+        slack.services.settings,
+        engine,
+        db.make_session_factory(engine, clock=slack.services.clock),
+        clock=slack.services.clock,
     )
     try:
         async with running(again, sleeps):  # its start-up sends what waits

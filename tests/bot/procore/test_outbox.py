@@ -164,7 +164,12 @@ async def test_two_workers_at_once_write_each_code_once(
 ) -> None:
     expected = await exported(linked, procore, 40)
     engine = db.make_engine(database_url)
-    other = Services(linked.settings, engine, db.make_session_factory(engine), clock=linked.clock)
+    other = Services(
+        linked.settings,
+        engine,
+        db.make_session_factory(engine, clock=linked.clock),
+        clock=linked.clock,
+    )
     first, second = ProcoreLink(linked, sleep=sleeps), ProcoreLink(other, sleep=sleeps)
     try:
         for worker in (first.outbox, second.outbox):
