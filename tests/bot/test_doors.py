@@ -12,13 +12,12 @@ import os
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
 from bot.cli import run
 from bot.core import Services
-from bot.server import build_web_app
 from tests.browser.conftest import local  # noqa: F401  (fixture)
 from tests.browser.sandbox_env import Local
+from tests.builders import served
 from tests.db_state import snapshot
 
 # -- /healthz ------------------------------------------------------------------------------------
@@ -27,7 +26,7 @@ from tests.db_state import snapshot
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
 async def test_healthz_refuses_other_methods_with_405(services: Services, method: str) -> None:
     before = await snapshot(services)
-    async with TestClient(TestServer(build_web_app(services))) as client:
+    async with served(services) as client:
         response = await client.request(method, "/healthz", data=b"{}")
         assert response.status == 405
         assert "GET" in response.headers["Allow"]
@@ -38,7 +37,7 @@ async def test_healthz_refuses_other_methods_with_405(services: Services, method
     "query", ["?x=1", "?%ff%fe", "?" + "a" * 4000, "?database=down&status=ok", "?;;;&&=="]
 )
 async def test_healthz_ignores_any_query(services: Services, query: str) -> None:
-    async with TestClient(TestServer(build_web_app(services))) as client:
+    async with served(services) as client:
         response = await client.get("/healthz" + query)
         assert response.status == 200
         body = await response.json()

@@ -22,7 +22,7 @@ from bot.store.models import GLAccount, QbwcJob
 from qbd.simulator import HCP_RESPONSE, QuickBooksSimulator
 from qbd.simulator.soapclient import envelope, read_result
 from qbd.soap import QBWC_NS
-from tests.bot.qbwc_env import Env, qbwc_env
+from tests.bot.webconnector.qbwc_env import Env, qbwc_env
 from tests.db_state import Snapshot, snapshot
 
 COMPANY = r"C:\Users\Public\Documents\Intuit\QuickBooks\Northwind.qbw"

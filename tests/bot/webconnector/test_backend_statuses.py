@@ -3,7 +3,7 @@ from __future__ import annotations
 from bot.core import Services
 from bot.webconnector.backend import QbwcBackend
 from qbd.simulator import HCP_RESPONSE
-from tests.bot.qbwc_env import Env, qbwc_env
+from tests.bot.webconnector.qbwc_env import Env, qbwc_env
 
 INCOME = "Construction Income"
 EXPENSE = "Job Costs:Job Materials"

@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from aiohttp.test_utils import TestServer
-from sqlmodel import col, select
 
 from bot.accounts import chart as accounts
 from bot.core import Services
@@ -15,10 +14,10 @@ from bot.costcodes import intake
 from bot.costcodes.assign import assign_pattern
 from bot.costcodes.domain import Surface
 from bot.export.start import ExportStart, start_export
-from bot.server import build_web_app
 from bot.store import db
 from bot.store.models import CostCode
 from qbd.simulator import QuickBooksSimulator, WebConnectorSimulator
+from tests import builders
 from tests.conftest import EXAMPLES
 
 
@@ -58,9 +57,7 @@ class Env:
             return await start_export(session, actor=actor, surface=Surface.SLACK)
 
     async def codes(self) -> dict[str, CostCode]:
-        async with self.services.sessions() as session:
-            rows = (await session.exec(select(CostCode).order_by(col(CostCode.code)))).all()
-        return {row.code: row for row in rows}
+        return await builders.codes(self.services)
 
 
 def quickbooks_with_examples() -> QuickBooksSimulator:
@@ -74,13 +71,12 @@ def quickbooks_with_examples() -> QuickBooksSimulator:
 
 @asynccontextmanager
 async def qbwc_env(services: Services) -> AsyncIterator[Env]:
-    server = TestServer(build_web_app(services))
-    await server.start_server()
-    quickbooks = quickbooks_with_examples()
-    connector = WebConnectorSimulator(
-        str(server.make_url("/qbwc")), quickbooks, username="costcodes", password="test-password"
-    )
-    try:
-        yield Env(services, server, quickbooks, connector)
-    finally:
-        await server.close()
+    async with builders.served(services) as client:
+        quickbooks = quickbooks_with_examples()
+        connector = WebConnectorSimulator(
+            str(client.make_url("/qbwc")),
+            quickbooks,
+            username="costcodes",
+            password="test-password",
+        )
+        yield Env(services, client.server, quickbooks, connector)
