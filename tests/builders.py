@@ -1,12 +1,13 @@
 """Setup that more than one test module needs, kept once so the copies cannot drift apart.
 
-The real web app on a test server, a started fake Slack that knows the usual people, and the
-stored cost codes by code. Fixtures stay in conftest.py; these are the plain helpers they and
+The real web app on a test server, the CLI run in-process, a started fake Slack that knows the
+usual people, and the stored cost codes by code. Fixtures stay in conftest.py; these are the plain helpers they and
 the tests share.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
@@ -14,6 +15,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlmodel import col, select
 
+from bot.cli import run
 from bot.core import Services
 from bot.server import build_web_app
 from bot.store.models import CostCode
@@ -51,3 +53,10 @@ async def codes(services: Services) -> dict[str, CostCode]:
     async with services.sessions() as session:
         rows = (await session.exec(select(CostCode).order_by(col(CostCode.code)))).all()
     return {row.code: row for row in rows}
+
+
+async def cli(services: Services, *argv: str) -> tuple[int, str, str]:
+    """`costcodes ARGV…` run in this process: its exit code, standard output and error."""
+    out, err = io.StringIO(), io.StringIO()
+    code = await run(list(argv), settings=services.settings, out=out, err=err)
+    return code, out.getvalue(), err.getvalue()

@@ -1,22 +1,14 @@
 from __future__ import annotations
 
-import io
-
 from lxml import etree
 from sqlmodel import select
 
 from bot.accounts import chart as accounts
-from bot.cli import run
 from bot.core import Services
 from bot.store import db
 from bot.store.models import AuditEvent, QbwcJob
+from tests.builders import cli
 from tests.conftest import EXAMPLES
-
-
-async def cli(services: Services, *argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = await run(list(argv), settings=services.settings, out=out, err=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 async def _seed(services: Services) -> None:

@@ -6,18 +6,16 @@ database changes.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 from pathlib import Path
 
 import pytest
 
-from bot.cli import run
 from bot.core import Services
 from tests.browser.conftest import local  # noqa: F401  (fixture)
 from tests.browser.sandbox_env import Local
-from tests.builders import served
+from tests.builders import cli, served
 from tests.db_state import snapshot
 
 # -- /healthz ------------------------------------------------------------------------------------
@@ -203,9 +201,7 @@ FILES: list[tuple[str, str, bytes, str]] = [
 
 
 async def _import(services: Services, path: Path) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = await run(["import", str(path)], settings=services.settings, out=out, err=err)
-    return code, out.getvalue(), err.getvalue()
+    return await cli(services, "import", str(path))
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 from pathlib import Path
 
@@ -9,20 +8,14 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot.cli import run
 from bot.core import Services
 from bot.costcodes import counts as queries
 from bot.costcodes import intake, statemachine
 from bot.costcodes.domain import State, Surface
 from bot.store import db
 from bot.store.models import AuditEvent, CostCode
+from tests.builders import cli as run_cli
 from tests.conftest import EXAMPLES
-
-
-async def run_cli(services: Services, *argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = await run(list(argv), settings=services.settings, out=out, err=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 async def _counts(services: Services) -> tuple[int, int]:

@@ -1,4 +1,8 @@
-"""A running server with the real /qbwc, a QuickBooks simulator and a Web Connector simulator."""
+"""A running server with the real /qbwc, a QuickBooks simulator and a Web Connector simulator.
+
+Also single SOAP calls to that /qbwc, for the tests that forge or fuzz what the Web Connector
+would send.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import aiohttp
 from aiohttp.test_utils import TestServer
 
 from bot.accounts import chart as accounts
@@ -16,7 +21,9 @@ from bot.costcodes.domain import Surface
 from bot.export.start import ExportStart, start_export
 from bot.store import db
 from bot.store.models import CostCode
-from qbd.simulator import QuickBooksSimulator, WebConnectorSimulator
+from qbd.simulator import HCP_RESPONSE, QuickBooksSimulator, WebConnectorSimulator
+from qbd.simulator.soapclient import envelope, read_result
+from qbd.soap import QBWC_NS
 from tests import builders
 from tests.conftest import EXAMPLES
 
@@ -80,3 +87,32 @@ async def qbwc_env(services: Services) -> AsyncIterator[Env]:
             password="test-password",
         )
         yield Env(services, client.server, quickbooks, connector)
+
+
+# -- one SOAP call at a time, as the Web Connector sends it (for forged and fuzzed answers) --
+
+COMPANY = r"C:\Users\Public\Documents\Intuit\QuickBooks\Northwind.qbw"
+SESSION_TABLES = ("qbwc_ticket", "qbwc_job")
+"""What a refused answer may change: the session's own record, and the job going back to wait."""
+
+
+async def call(env: Env, operation: str, *args: str) -> str | int | list[str]:
+    """One SOAP call to the real /qbwc, as the Web Connector sends it."""
+    headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{QBWC_NS}{operation}"'}
+    async with aiohttp.ClientSession() as http:
+        url = str(env.server.make_url("/qbwc"))
+        async with http.post(url, data=envelope(operation, *args), headers=headers) as response:
+            assert response.status == 200, await response.text()
+            return read_result(operation, await response.read())
+
+
+async def open_session(env: Env) -> str:
+    ticket, status = await call(env, "authenticate", "costcodes", "test-password")  # type: ignore[misc]
+    assert status == ""
+    return str(ticket)
+
+
+async def send(env: Env, ticket: str) -> str:
+    request = await call(env, "sendRequestXML", ticket, HCP_RESPONSE, COMPANY, "US", "13", "0")
+    assert isinstance(request, str) and request
+    return request

@@ -10,8 +10,8 @@ from bot.core import Services
 from bot.store import db
 from bot.store.models import CostCode, GLAccount, QbwcJob
 from qbd.companyfile import CompanyFile
-from tests.bot.test_cli_operations import cli
 from tests.bot.webconnector.qbwc_env import Env, qbwc_env, quickbooks_with_examples
+from tests.builders import cli
 
 INCOME = "Construction Income"
 EXPENSE = "Job Costs:Job Materials"
