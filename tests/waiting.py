@@ -1,9 +1,13 @@
-"""Waiting in tests for work that runs on its own after an ack (Bolt listeners, refreshes)."""
+"""Waiting in tests for work that runs on its own after an ack (Bolt listeners, refreshes).
+
+Every poll in the tests goes through here, so a wait has one pace and one way to fail: it
+says what it was waiting for instead of running on silently or hanging.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 POLL_SECONDS = 0.02
@@ -13,8 +17,21 @@ async def eventually(
     check: Callable[[], Any], seconds: float = 10.0, what: Callable[[], Any] | None = None
 ) -> Any:
     """What `check` returns once it is truthy; fails the test after `seconds` (saying `what`)."""
+
+    async def awaited() -> Any:
+        return check()
+
+    return await eventually_awaited(awaited, seconds, what)
+
+
+async def eventually_awaited(
+    check: Callable[[], Awaitable[Any]],
+    seconds: float = 10.0,
+    what: Callable[[], Any] | None = None,
+) -> Any:
+    """Like `eventually`, for a check that must await (a query, a request)."""
     for _ in range(int(seconds / POLL_SECONDS)):
-        found = check()
+        found = await check()
         if found:
             return found
         await asyncio.sleep(POLL_SECONDS)

@@ -1,22 +1,14 @@
 from __future__ import annotations
 
-import io
-
 from lxml import etree
 from sqlmodel import select
 
 from bot.accounts import chart as accounts
-from bot.cli import run
 from bot.core import Services
 from bot.sandbox.example_data import COST_CODES, example_accounts
 from bot.store import db
 from bot.store.models import AuditEvent, QbwcJob
-
-
-async def cli(services: Services, *argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = await run(list(argv), settings=services.settings, out=out, err=err)
-    return code, out.getvalue(), err.getvalue()
+from tests.builders import cli
 
 
 async def _seed(services: Services) -> None:

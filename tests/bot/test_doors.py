@@ -6,19 +6,16 @@ database changes.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from bot.cli import run
 from bot.core import Services
-from bot.server import build_web_app
 from tests.browser.conftest import local  # noqa: F401  (fixture)
 from tests.browser.sandbox_env import Local
+from tests.builders import cli, served
 from tests.db_state import snapshot
 
 # -- /healthz ------------------------------------------------------------------------------------
@@ -27,7 +24,7 @@ from tests.db_state import snapshot
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
 async def test_healthz_refuses_other_methods_with_405(services: Services, method: str) -> None:
     before = await snapshot(services)
-    async with TestClient(TestServer(build_web_app(services))) as client:
+    async with served(services) as client:
         response = await client.request(method, "/healthz", data=b"{}")
         assert response.status == 405
         assert "GET" in response.headers["Allow"]
@@ -38,7 +35,7 @@ async def test_healthz_refuses_other_methods_with_405(services: Services, method
     "query", ["?x=1", "?%ff%fe", "?" + "a" * 4000, "?database=down&status=ok", "?;;;&&=="]
 )
 async def test_healthz_ignores_any_query(services: Services, query: str) -> None:
-    async with TestClient(TestServer(build_web_app(services))) as client:
+    async with served(services) as client:
         response = await client.get("/healthz" + query)
         assert response.status == 200
         body = await response.json()
@@ -204,9 +201,7 @@ FILES: list[tuple[str, str, bytes, str]] = [
 
 
 async def _import(services: Services, path: Path) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = await run(["import", str(path)], settings=services.settings, out=out, err=err)
-    return code, out.getvalue(), err.getvalue()
+    return await cli(services, "import", str(path))
 
 
 @pytest.mark.parametrize(

@@ -8,16 +8,17 @@ import sys
 from pathlib import Path
 
 import aiohttp
-from aiohttp.test_utils import TestClient, TestServer
 
 from bot import __version__
 from bot.core import Services
-from bot.server import build_web_app, freeze_startup_heap
+from bot.server import freeze_startup_heap
 from bot.store import db
+from tests.builders import served
+from tests.waiting import eventually_awaited
 
 
 async def test_healthz_reports_database_version_and_migration(services: Services) -> None:
-    async with TestClient(TestServer(build_web_app(services))) as client:
+    async with served(services) as client:
         response = await client.get("/healthz")
         assert response.status == 200
         body = await response.json()
@@ -35,7 +36,7 @@ async def test_healthz_says_so_when_the_database_is_down(
         engine=db.make_engine("postgresql+asyncpg://nobody@127.0.0.1:9/none"),
         sessions=services.sessions,
     )
-    async with TestClient(TestServer(build_web_app(broken))) as client:
+    async with served(broken) as client:
         response = await client.get("/healthz")
         assert response.status == 503
         body = await response.json()
@@ -77,13 +78,18 @@ async def test_costcodes_serve_starts_without_slack_and_answers_healthz(tmp_path
 
 async def _poll_healthz(port: int) -> dict[str, object]:
     async with aiohttp.ClientSession() as session:
-        for _ in range(100):
+
+        async def answer() -> dict[str, object] | None:
             try:
                 async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
                     return dict(await response.json())
             except aiohttp.ClientConnectionError:
-                await asyncio.sleep(0.1)
-    raise AssertionError("the server never answered /healthz")
+                return None  # not listening yet
+
+        body: dict[str, object] = await eventually_awaited(
+            answer, seconds=60, what=lambda: "no /healthz"
+        )
+        return body
 
 
 def test_start_up_objects_are_left_out_of_later_collections() -> None:

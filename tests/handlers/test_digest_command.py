@@ -16,6 +16,7 @@ from bot.store.models import CostCode, DigestSchedule, DigestSlot
 from tests.conftest import FakeClock
 from tests.handlers.conftest import MakeDriver, slack_parts
 from tests.handlers.slack_driver import ADMIN, CHANNEL, OTHER, SlackDriver, texts
+from tests.waiting import eventually
 
 FRIDAY_9 = int(datetime(2026, 11, 27, 9, 0, tzinfo=UTC).timestamp())
 
@@ -159,12 +160,15 @@ async def test_a_change_made_by_another_process_is_picked_up_by_the_resync(
     assert scheduler(slack).get_job(PREFIX + "C0ELSE") is None
 
 
-async def wait_for_posts(slack: SlackDriver, count: int, tries: int = 200) -> None:
-    """The start-up catch-up runs as a one-off scheduler job: give it a moment (never minutes)."""
-    for _ in range(tries):
-        if len(slack.fake.of("chat.postMessage")) >= count:
-            return
-        await asyncio.sleep(0.01)
+async def caught_up() -> None:
+    """The start-up catch-up runs as its own task: wait until it has finished (never minutes)."""
+
+    def running() -> list[asyncio.Task[object]]:
+        return [
+            t for t in asyncio.all_tasks() if t.get_name() == "digest-catch-up" and not t.done()
+        ]
+
+    await eventually(lambda: not running(), what=running)
 
 
 async def test_a_slot_missed_before_start_is_posted_once_and_not_again_after_a_restart(
@@ -183,13 +187,13 @@ async def test_a_slot_missed_before_start_is_posted_once_and_not_again_after_a_r
             )
         )
     first = await make_driver()
-    await wait_for_posts(first, 1)
+    await caught_up()
     (post,) = first.fake.of("chat.postMessage")
     assert post.args["channel"] == CHANNEL
     assert str(post.args["text"]).startswith("Cost code digest: 143 Ready to Export")
 
     second = await make_driver()  # a restart (or a second server) on the same database
-    await wait_for_posts(second, 2, tries=50)  # half a second for a second post that must not come
+    await caught_up()  # its catch-up has looked at the slot the first one posted
     assert len(second.fake.of("chat.postMessage")) == 1
     async with second.services.sessions() as session:
         (slot,) = (await session.exec(select(DigestSlot))).all()

@@ -11,8 +11,9 @@ from sqlmodel import select
 from bot.export.replies import ExportReporter
 from bot.sandbox.example_data import example_quickbooks
 from bot.server import QBWC
-from bot.store.models import CostCode, GLAccount
+from bot.store.models import GLAccount
 from qbd.simulator import QuickBooksSimulator, WebConnectorSimulator
+from tests.builders import codes
 from tests.conftest import FakeClock
 from tests.fakes.slack_api import Message
 from tests.handlers.conftest import MakeDriver, slack_parts
@@ -61,11 +62,6 @@ async def pick(slack: SlackDriver, code: str, number: str, action: str = "pick-i
         block_id=row_block_id(message, code),
         option=await account_id(slack, number),
     )
-
-
-async def codes(slack: SlackDriver) -> dict[str, CostCode]:
-    async with slack.services.sessions() as session:
-        return {c.code: c for c in (await session.exec(select(CostCode))).all()}
 
 
 def thread_posts(slack: SlackDriver, thread_ts: str) -> list[dict[str, Any]]:
@@ -136,7 +132,7 @@ async def test_export_from_slack_ends_at_success_in_the_thread(slack: SlackDrive
     fresh = texts(slack.last_posted())
     assert "*01-100* " not in fresh and "*01-300* " in fresh
     assert "Exported from this list" not in fresh
-    stored = await codes(slack)
+    stored = await codes(slack.services)
     assert stored["01-100"].state == "success" and stored["01-200"].state == "success"
     both = simulator.service_items_named("01-200")[0]
     assert (both.income_account_list_id, both.expense_account_list_id) == (
@@ -200,7 +196,9 @@ async def test_partial_failure_reasons_retry_then_success(slack: SlackDriver) ->
         "Success — 2 cost codes are now Service items in QuickBooks"
     )
     assert {
-        c.state for k, c in (await codes(slack)).items() if k in ("01-100", "01-200", "01-300")
+        c.state
+        for k, c in (await codes(slack.services)).items()
+        if k in ("01-100", "01-200", "01-300")
     } == {"success"}
 
 

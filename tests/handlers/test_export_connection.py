@@ -16,12 +16,12 @@ from bot.store import db
 from bot.store.models import QbConnection, QbwcJob
 from qbd.simulator import QuickBooksSimulator
 from qbd.simulator.quickbooks import Fault
+from tests.builders import codes
 from tests.conftest import FakeClock
 from tests.fakes.slack_api import Message
 from tests.handlers.slack_driver import ADMIN, CHANNEL, SlackDriver, texts
 from tests.handlers.test_export import (
     _ts,
-    codes,
     connector,
     exporting,
     later,
@@ -65,7 +65,7 @@ async def test_the_status_reply_says_what_holds_the_export(
     assert HOLDS[fault] in shown.text and HOLDS[fault] in texts(shown)
     assert "the export goes on at the next update" in shown.text
     assert "fail" not in shown.text.lower() and "fail" not in texts(shown).lower()
-    assert (await codes(slack))["01-100"].state == "queued"
+    assert (await codes(slack.services))["01-100"].state == "queued"
     assert len(thread_posts(slack, listing.ts)) == 1  # the same reply, edited
 
     simulator.fault = None
@@ -125,7 +125,7 @@ async def test_another_company_file_holds_the_export_and_names_both(slack: Slack
     assert ":warning: *QuickBooks: wrong company file*" in texts(status)
 
     assert (await connector(slack, simulator).run_update()).percents[-1] == 100
-    assert (await codes(slack))["01-100"].state == "success"
+    assert (await codes(slack.services))["01-100"].state == "success"
     assert other.items == [] and len(simulator.items) == 1
 
 
@@ -165,7 +165,7 @@ async def test_accounts_sync_from_another_file_asks_then_rebinds(slack: SlackDri
     assert done["text"].startswith("GL accounts refreshed from QuickBooks: 1 new account")
     # The queued code's account is not in the new file's chart: held back, never sent.
     assert [m for m in other.messages if "ItemServiceAdd" in m] == [] and other.items == []
-    code = (await codes(slack))["01-100"]
+    code = (await codes(slack.services))["01-100"]
     assert code.state == "failed"
     assert code.last_error == (
         "held back: the GL Account – Income Construction Income is inactive or gone in "

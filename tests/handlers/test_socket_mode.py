@@ -7,12 +7,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from sqlmodel import select
 
 from bot.core import Services
-from bot.server import build_web_app
 from bot.store.models import CostCode, GLAccount
+from tests.builders import served
 from tests.conftest import make_settings
 from tests.fakes.slack_api import TEAM, FakeSlack, Message
 from tests.handlers.conftest import seed
@@ -35,7 +34,7 @@ async def socket_app(
     )
     socket_services = dataclasses.replace(services, settings=settings)
     await seed(socket_services)
-    async with TestClient(TestServer(build_web_app(socket_services))) as client:
+    async with served(socket_services) as client:
         assert (await client.post("/slack/events", data=b"x")).status == 404
         yield socket_services
 
@@ -65,7 +64,8 @@ async def post_list(fake_slack: FakeSlack, user: str) -> Message:
     }
     ack = await fake_slack.send_envelope("slash_commands", command)
     assert set(ack) == {"envelope_id"}  # an empty ack: the list is posted after it
-    posted = await eventually(lambda: fake_slack.of("chat.postMessage"))
+    # The fake records a call before it answers it: wait for the answer, which holds the ts.
+    posted = await eventually(lambda: [c for c in fake_slack.of("chat.postMessage") if c.result])
     assert posted[0].token == "xoxb-test"  # the Web API still uses the bot token
     return fake_slack.message(CHANNEL, str(posted[0].result and posted[0].result["ts"]))
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
-from aiohttp.test_utils import TestClient, TestServer
-
 from bot.core import Services
-from bot.server import APP, build_web_app
+from bot.server import APP
 from bot.slack.bolt import make_client
+from tests.builders import served
 from tests.conftest import make_settings
 from tests.fakes.slack_api import FakeSlack
+from tests.waiting import eventually
 
 
 async def test_without_slack_settings_there_is_no_slack_route(services: Services) -> None:
-    async with TestClient(TestServer(build_web_app(services))) as client:
+    async with served(services) as client:
         assert (await client.post("/slack/events", data=b"x")).status == 404
         assert (await client.get("/healthz")).status == 200
         assert client.app[APP].slack is None
@@ -31,13 +31,9 @@ async def test_socket_mode_starts_and_stops_with_the_server(
         slack_api_url=fake_slack.api_url,
     )
     socket_services = dataclasses.replace(services, settings=settings)
-    async with TestClient(TestServer(build_web_app(socket_services))) as client:
-        for _ in range(100):
-            if fake_slack.of("apps.connections.open"):
-                break
-            await asyncio.sleep(0.02)
+    async with served(socket_services) as client:
         # Socket Mode asked Slack for a connection with the app token (the fake says no).
-        call = fake_slack.of("apps.connections.open")[0]
+        call = (await eventually(lambda: fake_slack.of("apps.connections.open")))[0]
         assert call.token == "xapp-test"
         assert (await client.post("/slack/events", data=b"x")).status == 404
         assert any(task.get_name() == "slack-socket-mode" for task in asyncio.all_tasks())

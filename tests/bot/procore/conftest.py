@@ -8,12 +8,13 @@ import json
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from bot.core import Services
 from bot.procore.client import ProcoreClient
 from bot.procore.link import PROCORE, ProcoreLink
 from bot.server import build_web_app
+from tests.builders import serving
 from tests.conftest import make_settings
 from tests.fakes.procore_api import CLIENT_ID, CLIENT_SECRET, COMPANY, FakeProcore, settings_for
 
@@ -108,13 +109,9 @@ async def running(services: Services, sleeps: Sleeps) -> AsyncIterator[Running]:
     app = build_web_app(services)
     link = app[PROCORE]
     link.client.sleep = sleeps
-    client = TestClient(TestServer(app))
-    await client.start_server()
-    try:
+    async with serving(app) as client:
         await link.idle()
         yield Running(client, link, services)
-    finally:
-        await client.close()
 
 
 @pytest.fixture

@@ -7,16 +7,11 @@ import io
 from bot.cli import run
 from bot.core import Services
 from tests.bot.procore.conftest import TOKEN
+from tests.builders import cli
 from tests.conftest import make_settings
 from tests.fakes.procore_api import FakeProcore, settings_for
 
 URL = "https://bot.example.com/procore/webhook"
-
-
-async def cli(services: Services, *argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = await run(list(argv), settings=services.settings, out=out, err=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 async def test_every_procore_command_says_when_the_link_is_off(services: Services) -> None:

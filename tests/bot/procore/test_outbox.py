@@ -17,7 +17,7 @@ from bot.procore.link import PROCORE, ProcoreLink
 from bot.store import db
 from bot.store.models import CostCode, ProcoreWriteBack, utcnow
 from tests.bot.procore.conftest import Sleeps
-from tests.bot.qbwc_env import qbwc_env
+from tests.bot.webconnector.qbwc_env import qbwc_env
 from tests.conftest import FakeClock
 from tests.fakes.procore_api import FakeProcore
 

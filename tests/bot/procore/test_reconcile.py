@@ -15,6 +15,7 @@ from bot.procore.client import ProcoreError
 from bot.procore.link import ProcoreLink
 from bot.store import db
 from bot.store.models import AuditEvent, CostCode
+from tests.builders import codes
 from tests.fakes.procore_api import FakeProcore
 
 
@@ -36,11 +37,6 @@ def wbs(procore: FakeProcore) -> dict[str, int]:
         "03-400": procore.add_code("03-400", "Precast concrete", concrete),
         "02-100": procore.add_code("02-100", "Site demolition", sitework),
     }
-
-
-async def codes(services: Services) -> dict[str, CostCode]:
-    async with services.sessions() as session:
-        return {c.code: c for c in (await session.exec(select(CostCode))).all()}
 
 
 async def audit_count(services: Services) -> int:

@@ -9,8 +9,9 @@ from sqlmodel import select
 from bot.core import Services
 from bot.procore import webhook
 from bot.server import build_web_app
-from bot.store.models import CostCode, ProcoreDelivery
+from bot.store.models import ProcoreDelivery
 from tests.bot.procore.conftest import Running, Sleeps, running
+from tests.builders import codes, serving
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.procore_api import CLIENT_ID, FakeProcore, settings_for
 
@@ -18,11 +19,6 @@ from tests.fakes.procore_api import CLIENT_ID, FakeProcore, settings_for
 async def deliveries(services: Services) -> list[ProcoreDelivery]:
     async with services.sessions() as session:
         return list((await session.exec(select(ProcoreDelivery))).all())
-
-
-async def codes(services: Services) -> dict[str, CostCode]:
-    async with services.sessions() as session:
-        return {c.code: c for c in (await session.exec(select(CostCode))).all()}
 
 
 async def test_a_delivery_is_stored_answered_204_and_processed(
@@ -139,16 +135,10 @@ async def test_the_link_off_means_no_route_and_no_procore_key(services: Services
     assert all(
         getattr(route.resource, "canonical", "") != webhook.PATH for route in app.router.routes()
     )
-    from aiohttp.test_utils import TestClient, TestServer
-
-    client = TestClient(TestServer(app))
-    await client.start_server()
-    try:
+    async with serving(app) as client:
         health = await (await client.get("/healthz")).json()
         assert "procore" not in health
         assert (await client.post(webhook.PATH, data=b"{}")).status in (404, 405)
-    finally:
-        await client.close()
 
 
 async def test_healthz_says_how_the_link_is(server: Running, procore: FakeProcore) -> None:

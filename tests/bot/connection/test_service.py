@@ -10,10 +10,10 @@ from bot.connection import service as connection
 from bot.connection import views as connection_view
 from bot.connection.words import ConnectionState, ConnectionView, full_text, web_connector_text
 from bot.core import Services
-from bot.server import build_web_app
 from bot.store import db
 from bot.store.models import ExportBatch, QbConnection, QbwcTicket
 from qbd.companyfile import CompanyFile
+from tests.builders import served
 from tests.conftest import FakeClock
 
 NORTHWIND = CompanyFile(r"C:\Northwind.qbw", "Northwind Builders")
@@ -96,7 +96,6 @@ async def test_a_long_silence_shows_as_waiting(services: Services, clock: FakeCl
 
 
 async def test_healthz_carries_the_quickbooks_state(services: Services, clock: FakeClock) -> None:
-    from aiohttp.test_utils import TestClient, TestServer
 
     async with db.session_scope(services.sessions) as session:
         await connection.bind(session, NORTHWIND, now=clock())
@@ -107,7 +106,7 @@ async def test_healthz_carries_the_quickbooks_state(services: Services, clock: F
             hresult="0x80040408",
             now=clock(),
         )
-    async with TestClient(TestServer(build_web_app(services))) as client:
+    async with served(services) as client:
         body = await (await client.get("/healthz")).json()
     assert body["quickbooks"]["state"] == "quickbooks_closed"
     assert body["quickbooks"]["since"] == clock().isoformat()

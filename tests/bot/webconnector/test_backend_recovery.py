@@ -5,7 +5,7 @@ from collections import Counter
 from bot.core import Services
 from bot.webconnector.backend import QbwcBackend
 from qbd.simulator import HCP_RESPONSE
-from tests.bot.qbwc_env import Env, qbwc_env
+from tests.bot.webconnector.qbwc_env import Env, qbwc_env
 from tests.conftest import FakeClock
 
 CODES = [(f"03-{n:03d}", f"Concrete item {n}") for n in range(250)]

@@ -1,4 +1,8 @@
-"""A running server with the real /qbwc, a QuickBooks simulator and a Web Connector simulator."""
+"""A running server with the real /qbwc, a QuickBooks simulator and a Web Connector simulator.
+
+Also single SOAP calls to that /qbwc, for the tests that forge or fuzz what the Web Connector
+would send.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import aiohttp
 from aiohttp.test_utils import TestServer
-from sqlmodel import col, select
 
 from bot.accounts import chart as accounts
 from bot.core import Services
@@ -16,10 +20,12 @@ from bot.costcodes.assign import assign_pattern
 from bot.costcodes.domain import Surface
 from bot.export.start import ExportStart, start_export
 from bot.sandbox.example_data import example_quickbooks
-from bot.server import build_web_app
 from bot.store import db
 from bot.store.models import CostCode
-from qbd.simulator import QuickBooksSimulator, WebConnectorSimulator
+from qbd.simulator import HCP_RESPONSE, QuickBooksSimulator, WebConnectorSimulator
+from qbd.simulator.soapclient import envelope, read_result
+from qbd.soap import QBWC_NS
+from tests import builders
 
 
 @dataclass
@@ -58,20 +64,46 @@ class Env:
             return await start_export(session, actor=actor, surface=Surface.SLACK)
 
     async def codes(self) -> dict[str, CostCode]:
-        async with self.services.sessions() as session:
-            rows = (await session.exec(select(CostCode).order_by(col(CostCode.code)))).all()
-        return {row.code: row for row in rows}
+        return await builders.codes(self.services)
 
 
 @asynccontextmanager
 async def qbwc_env(services: Services) -> AsyncIterator[Env]:
-    server = TestServer(build_web_app(services))
-    await server.start_server()
-    quickbooks = example_quickbooks()
-    connector = WebConnectorSimulator(
-        str(server.make_url("/qbwc")), quickbooks, username="costcodes", password="test-password"
-    )
-    try:
-        yield Env(services, server, quickbooks, connector)
-    finally:
-        await server.close()
+    async with builders.served(services) as client:
+        quickbooks = example_quickbooks()
+        connector = WebConnectorSimulator(
+            str(client.make_url("/qbwc")),
+            quickbooks,
+            username="costcodes",
+            password="test-password",
+        )
+        yield Env(services, client.server, quickbooks, connector)
+
+
+# -- one SOAP call at a time, as the Web Connector sends it (for forged and fuzzed answers) --
+
+COMPANY = r"C:\Users\Public\Documents\Intuit\QuickBooks\Northwind.qbw"
+SESSION_TABLES = ("qbwc_ticket", "qbwc_job")
+"""What a refused answer may change: the session's own record, and the job going back to wait."""
+
+
+async def call(env: Env, operation: str, *args: str) -> str | int | list[str]:
+    """One SOAP call to the real /qbwc, as the Web Connector sends it."""
+    headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{QBWC_NS}{operation}"'}
+    async with aiohttp.ClientSession() as http:
+        url = str(env.server.make_url("/qbwc"))
+        async with http.post(url, data=envelope(operation, *args), headers=headers) as response:
+            assert response.status == 200, await response.text()
+            return read_result(operation, await response.read())
+
+
+async def open_session(env: Env) -> str:
+    ticket, status = await call(env, "authenticate", "costcodes", "test-password")  # type: ignore[misc]
+    assert status == ""
+    return str(ticket)
+
+
+async def send(env: Env, ticket: str) -> str:
+    request = await call(env, "sendRequestXML", ticket, HCP_RESPONSE, COMPANY, "US", "13", "0")
+    assert isinstance(request, str) and request
+    return request

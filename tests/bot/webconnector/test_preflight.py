@@ -11,8 +11,8 @@ from bot.sandbox.example_data import example_quickbooks
 from bot.store import db
 from bot.store.models import CostCode, GLAccount, QbwcJob
 from qbd.companyfile import CompanyFile
-from tests.bot.qbwc_env import Env, qbwc_env
-from tests.bot.test_cli_operations import cli
+from tests.bot.webconnector.qbwc_env import Env, qbwc_env
+from tests.builders import cli
 
 INCOME = "Construction Income"
 EXPENSE = "Job Costs:Job Materials"

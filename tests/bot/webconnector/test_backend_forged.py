@@ -11,7 +11,6 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
-import aiohttp
 import pytest
 from sqlmodel import col, select
 
@@ -19,38 +18,18 @@ from bot.accounts import chart as accounts
 from bot.core import Services
 from bot.store import db
 from bot.store.models import GLAccount, QbwcJob
-from qbd.simulator import HCP_RESPONSE, QuickBooksSimulator
-from qbd.simulator.soapclient import envelope, read_result
-from qbd.soap import QBWC_NS
-from tests.bot.qbwc_env import Env, qbwc_env
+from qbd.simulator import QuickBooksSimulator
+from tests.bot.webconnector.qbwc_env import (
+    SESSION_TABLES,
+    Env,
+    call,
+    open_session,
+    qbwc_env,
+    send,
+)
 from tests.db_state import Snapshot, snapshot
 
-COMPANY = r"C:\Users\Public\Documents\Intuit\QuickBooks\Northwind.qbw"
 REFUSED = "does not match what the cost code bot asked for"
-SESSION_TABLES = ("qbwc_ticket", "qbwc_job")
-"""What a refused answer may change: the session's own record, and the job going back to wait."""
-
-
-async def call(env: Env, operation: str, *args: str) -> str | int | list[str]:
-    """One SOAP call to the real /qbwc, as the Web Connector sends it."""
-    headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{QBWC_NS}{operation}"'}
-    async with aiohttp.ClientSession() as http:
-        url = str(env.server.make_url("/qbwc"))
-        async with http.post(url, data=envelope(operation, *args), headers=headers) as response:
-            assert response.status == 200, await response.text()
-            return read_result(operation, await response.read())
-
-
-async def open_session(env: Env) -> str:
-    ticket, status = await call(env, "authenticate", "costcodes", "test-password")  # type: ignore[misc]
-    assert status == ""
-    return str(ticket)
-
-
-async def send(env: Env, ticket: str) -> str:
-    request = await call(env, "sendRequestXML", ticket, HCP_RESPONSE, COMPANY, "US", "13", "0")
-    assert isinstance(request, str) and request
-    return request
 
 
 async def answer(env: Env, ticket: str, response: str) -> tuple[int, str]:

@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from bot.core import Services
 from bot.store.models import GLAccount
-from tests.bot.qbwc_env import qbwc_env
+from tests.bot.webconnector.qbwc_env import qbwc_env
 
 
 async def test_account_sync_stores_the_chart(services: Services) -> None:

@@ -2,16 +2,16 @@ from __future__ import annotations
 
 import dataclasses
 
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlalchemy import func
 from sqlmodel import select
 
 from bot.accounts import chart as accounts
 from bot.core import Services
-from bot.server import build_web_app
 from bot.store import db
 from bot.store.models import AuditEvent, GLAccount, QbwcTicket
 from qbd.simulator import QuickBooksSimulator, WebConnectorSimulator
+from tests.builders import served
 
 SOAP_ACTION = '"http://developer.intuit.com/authenticate"'
 
@@ -37,7 +37,7 @@ async def _post(client: TestClient, body: bytes) -> tuple[int, str]:
 
 
 async def test_hostile_xml_is_refused_with_a_soap_fault(services: Services) -> None:
-    async with TestClient(TestServer(build_web_app(services))) as client:
+    async with served(services) as client:
         for body in (BILLION_LAUGHS, EXTERNAL_ENTITY, b"<not-soap", b"\x00\x01binary"):
             status, text = await _post(client, body)
             assert status == 500 and "<soap:Fault>" in text, text
@@ -50,13 +50,13 @@ async def test_body_over_the_limit_is_refused_before_reading(services: Services)
     services = dataclasses.replace(
         services, settings=services.settings.model_copy(update={"qbwc_max_body_mb": 1})
     )
-    async with TestClient(TestServer(build_web_app(services))) as client:
+    async with served(services) as client:
         status, text = await _post(client, b"<x>" + b"a" * (2 * 1024 * 1024) + b"</x>")
     assert status == 413 and "<soap:Fault>" in text and "<html" not in text.lower()
 
 
 async def test_wsdl_is_served(services: Services) -> None:
-    async with TestClient(TestServer(build_web_app(services))) as client:
+    async with served(services) as client:
         response = await client.get("/qbwc?wsdl")
         text = await response.text()
     assert response.status == 200 and "sendRequestXML" in text and "wsdl:definitions" in text
@@ -72,18 +72,14 @@ async def test_a_100000_account_chart_is_accepted_and_stored(services: Services)
         )
     async with db.session_scope(services.sessions) as session:
         await accounts.queue_sync(session, requested_by="U_ADMIN")
-    server = TestServer(build_web_app(services))
-    await server.start_server()
-    try:
+    async with served(services) as client:
         connector = WebConnectorSimulator(
-            str(server.make_url("/qbwc")),
+            str(client.make_url("/qbwc")),
             quickbooks,
             username="costcodes",
             password="test-password",
         )
         report = await connector.run_update()
-    finally:
-        await server.close()
     assert report.fault is None and report.percents == [100]
     assert len(quickbooks.messages) == 1
     async with services.sessions() as session:

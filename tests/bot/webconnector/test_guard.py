@@ -17,7 +17,7 @@ from bot.store import db
 from bot.store.models import QbConnection, QbwcJob
 from qbd.simulator import FAULTS, QuickBooksSimulator
 from qbd.simulator.quickbooks import Fault
-from tests.bot.qbwc_env import Env, qbwc_env
+from tests.bot.webconnector.qbwc_env import Env, qbwc_env
 
 INCOME = "Construction Income"
 EXPENSE = "Job Costs:Job Materials"

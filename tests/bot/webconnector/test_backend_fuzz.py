@@ -21,8 +21,7 @@ from bot.accounts import chart as accounts
 from bot.core import Services
 from bot.store import db
 from qbd.soap import OPERATIONS, QBWC_NS, SOAP_ENV_NS
-from tests.bot.qbwc_env import qbwc_env
-from tests.bot.test_qbwc_forged import SESSION_TABLES, call, open_session, send
+from tests.bot.webconnector.qbwc_env import SESSION_TABLES, call, open_session, qbwc_env, send
 from tests.db_state import snapshot
 
 SETTINGS = settings(

@@ -31,7 +31,6 @@ from bot.store.models import (
 )
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.slack_api import FakeSlack
-from tests.handlers.conftest import fake_slack  # noqa: F401  (fixture)
 
 CHANNEL = "C0DIGEST"
 THURSDAY_9 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -41,7 +40,7 @@ MakeDigests = Callable[..., Digests]
 @pytest.fixture
 async def make_digests(
     services: Services,
-    fake_slack: FakeSlack,  # noqa: F811
+    fake_slack: FakeSlack,
     database_url: str,
 ) -> AsyncIterator[MakeDigests]:
     """A digest service as one process would have it; `separate=True`: its own engine."""
@@ -98,7 +97,7 @@ async def test_a_due_slot_is_posted_once_and_recorded(
     services: Services,
     clock: FakeClock,
     make_digests: MakeDigests,
-    fake_slack: FakeSlack,  # noqa: F811
+    fake_slack: FakeSlack,
 ) -> None:
     await add_schedule(services, THURSDAY_9 - timedelta(days=3))
     await add_codes(services)
@@ -123,7 +122,7 @@ async def test_two_processes_racing_one_slot_post_it_once(
     services: Services,
     clock: FakeClock,
     make_digests: MakeDigests,
-    fake_slack: FakeSlack,  # noqa: F811
+    fake_slack: FakeSlack,
     rounds: int,
 ) -> None:
     await add_schedule(services, THURSDAY_9 - timedelta(days=1))
@@ -144,7 +143,7 @@ async def test_a_slot_missed_while_down_is_posted_once_late_on_start(
     services: Services,
     clock: FakeClock,
     make_digests: MakeDigests,
-    fake_slack: FakeSlack,  # noqa: F811
+    fake_slack: FakeSlack,
 ) -> None:
     await add_schedule(services, THURSDAY_9 - timedelta(days=7), cron="0 * * * *")  # hourly
     await add_codes(services)
@@ -162,7 +161,7 @@ async def test_a_slot_missed_longer_than_the_grace_is_skipped(
     services: Services,
     clock: FakeClock,
     make_digests: MakeDigests,
-    fake_slack: FakeSlack,  # noqa: F811
+    fake_slack: FakeSlack,
 ) -> None:
     await add_schedule(services, THURSDAY_9 - timedelta(days=7))
     await add_codes(services)
@@ -177,7 +176,7 @@ async def test_slots_before_the_schedule_was_set_are_not_caught_up(
     services: Services,
     clock: FakeClock,
     make_digests: MakeDigests,
-    fake_slack: FakeSlack,  # noqa: F811
+    fake_slack: FakeSlack,
 ) -> None:
     await add_schedule(services, THURSDAY_9 + timedelta(minutes=5))
     await add_codes(services)
@@ -190,7 +189,7 @@ async def test_nothing_waiting_posts_nothing_unless_configured(
     services: Services,
     clock: FakeClock,
     make_digests: MakeDigests,
-    fake_slack: FakeSlack,  # noqa: F811
+    fake_slack: FakeSlack,
 ) -> None:
     await add_schedule(services, THURSDAY_9 - timedelta(days=1))
     await add_codes(services, ready=0, failed=0)
@@ -214,7 +213,7 @@ async def test_disabled_schedules_post_nothing(
     services: Services,
     clock: FakeClock,
     make_digests: MakeDigests,
-    fake_slack: FakeSlack,  # noqa: F811
+    fake_slack: FakeSlack,
 ) -> None:
     await add_schedule(services, THURSDAY_9 - timedelta(days=1), enabled=False)
     await add_codes(services)
@@ -228,7 +227,7 @@ async def test_a_refused_post_releases_the_slot(
     services: Services,
     clock: FakeClock,
     make_digests: MakeDigests,
-    fake_slack: FakeSlack,  # noqa: F811
+    fake_slack: FakeSlack,
 ) -> None:
     await add_schedule(services, THURSDAY_9 - timedelta(days=1))
     await add_codes(services)

@@ -24,7 +24,6 @@ from bot.digests.views import DigestView
 from bot.home.views import HomeSummary
 from handlers import actions, bulk, options
 from qbd.companyfile import CompanyFile
-from tests.handlers.conftest import fake_slack, make_driver, slack  # noqa: F401  (fixtures)
 from tests.handlers.slack_driver import CHANNEL, SlackDriver
 from tests.test_manifest import manifest_command_names
 
@@ -137,7 +136,7 @@ def _options(action_id: str) -> bytes:
     return urlencode({"payload": json.dumps(payload)}).encode()
 
 
-async def test_the_built_app_answers_every_id_and_nothing_else(slack: SlackDriver) -> None:  # noqa: F811
+async def test_the_built_app_answers_every_id_and_nothing_else(slack: SlackDriver) -> None:
     for action_id in ActionId:
         status, _ = await slack.send(_action(action_id.value))
         assert status == 200, action_id

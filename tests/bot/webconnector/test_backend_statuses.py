@@ -5,7 +5,7 @@ import dataclasses
 from bot.core import Services
 from bot.webconnector.backend import QbwcBackend
 from qbd.simulator import HCP_RESPONSE
-from tests.bot.qbwc_env import Env, qbwc_env
+from tests.bot.webconnector.qbwc_env import Env, qbwc_env
 
 INCOME = "Construction Income"
 EXPENSE = "Job Costs:Job Materials"

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 from pathlib import Path
 
@@ -9,7 +8,6 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot.cli import run
 from bot.core import Services
 from bot.costcodes import counts as queries
 from bot.costcodes import intake, statemachine
@@ -17,12 +15,7 @@ from bot.costcodes.domain import State, Surface
 from bot.sandbox.example_data import COST_CODES
 from bot.store import db
 from bot.store.models import AuditEvent, CostCode
-
-
-async def run_cli(services: Services, *argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = await run(list(argv), settings=services.settings, out=out, err=err)
-    return code, out.getvalue(), err.getvalue()
+from tests.builders import cli as run_cli
 
 
 async def _counts(services: Services) -> tuple[int, int]:

@@ -10,6 +10,7 @@ from bot.core import Services
 from bot.sandbox.example_data import example_accounts
 from bot.store import db
 from qbd.qbxml.types import AccountInfo
+from tests.waiting import eventually_awaited
 
 ZEBRA = AccountInfo("Z1", "Zebra Income", "Zebra Income", "4999", "Income", True)
 
@@ -100,10 +101,7 @@ async def test_a_search_after_the_interval_checks_in_the_background(services: Se
     assert await _names(index, "zebra") == []
     await _seed(services, [ZEBRA])
     first = await _names(index, "zebra")  # answered at once; the check it starts runs behind
-    for _ in range(200):
-        if await _names(index, "zebra"):
-            break
-        await asyncio.sleep(0.01)
+    await eventually_awaited(lambda: _names(index, "zebra"))
     assert first == []
     assert await _names(index, "zebra") == ["Zebra Income"]
     await index.close()

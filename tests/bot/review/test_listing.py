@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 from sqlmodel import select
 
 from bot.core import Services
-from bot.costcodes.domain import ListAt, ListFilter
+from bot.costcodes.domain import CodeView, ListAt, ListFilter, ListPage, RejectBanner, State
 from bot.review import listing
 from bot.store import db
 from bot.store.models import PostedMessage
@@ -26,3 +29,29 @@ async def test_a_copy_adopted_by_a_click_and_stored_by_the_post_is_one_row(
         again = await listing.find_or_adopt(session, at, clock())
         rows = (await session.exec(select(PostedMessage))).all()
     assert again.id == adopted.id and len(rows) == 1
+
+
+def _code(code_id: int) -> CodeView:
+    return CodeView(code_id, f"01-{code_id:03d}", "Concrete", "01", State.READY, 1)
+
+
+def test_the_shown_text_lists_each_id_between_commas() -> None:
+    page = ListPage(ListFilter.READY, (_code(4), _code(15)), 0, 1, 2, 2, 1)
+    assert listing.shown_text(page) == ",4,15,"
+    assert ",1," not in listing.shown_text(page)  # 15 is not 1: a LIKE on ",1," misses it
+    assert listing.shown_text(dataclasses.replace(page, codes=())) == ","
+
+
+def test_each_state_is_shown_by_the_filters_that_hold_it() -> None:
+    assert listing.filters_showing(State.QUEUED) == [ListFilter.READY]
+    assert listing.filters_showing(State.SUCCESS, State.FAILED) == [
+        ListFilter.FAILED,
+        ListFilter.SYNCED,
+    ]
+    assert listing.filters_showing() == []
+
+
+def test_the_banner_is_stored_with_its_undo_token() -> None:
+    banner = RejectBanner(count=3, user_id="U1", undo_token="ignored", skipped=1)
+    stored = json.loads(listing.banner_json(banner, "tok-1"))
+    assert stored == {"count": 3, "user_id": "U1", "token": "tok-1", "skip": 1}
