@@ -24,7 +24,7 @@ from bot.store.models import (
     QbwcJob,
     QbwcTicket,
 )
-from tests.bot.qbwc_env import qbwc_env
+from tests.bot.webconnector.qbwc_env import qbwc_env
 from tests.conftest import FakeClock
 
 FAR = datetime(2031, 7, 4, 12, 0, tzinfo=UTC)

@@ -21,7 +21,7 @@ from bot.webconnector import states
 from bot.webconnector.backend import QbwcBackend
 from bot.webconnector.states import BatchState, IllegalMove, JobState, TicketState
 from qbd.simulator import HCP_RESPONSE
-from tests.bot.qbwc_env import qbwc_env
+from tests.bot.webconnector.qbwc_env import qbwc_env
 from tests.conftest import FakeClock
 
 Row = TypeVar("Row", bound=SQLModel)
