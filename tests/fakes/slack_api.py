@@ -205,8 +205,9 @@ class FakeSlack(SlackWebAPI):
             return web.json_response(
                 {"ok": False, "error": "ratelimited"}, status=429, headers=headers
             )
-        await asyncio.sleep(0)
+        # Answered as it is recorded, so a test that finds the call also finds its answer.
         call.result = self.answer(call.method, call.args)
+        await asyncio.sleep(0)
         return web.json_response(call.result)
 
     def methods(self) -> dict[str, Method]:
