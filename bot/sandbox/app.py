@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.sandbox.interactions import Answer, Interactions, NotFoundInMessage
+from bot.sandbox.slack_calls import Unreadable, read_request, unreadable
 from bot.sandbox.workspace import (
     BOT_NAME,
     CHANNEL,
@@ -172,19 +173,11 @@ class Sandbox:
     # -- the Slack stand-in ----------------------------------------------------------------
 
     async def api(self, request: web.Request) -> web.Response:
-        args: dict[str, Any] = dict(request.query)
         try:
-            if request.content_type == "application/json":
-                found = await request.json()
-                args.update(found if isinstance(found, dict) else {})
-            elif request.can_read_body:
-                args.update(await request.post())
-        except (ValueError, RecursionError):  # as Slack answers a body it cannot read
-            return web.json_response({"ok": False, "error": "invalid_arguments"}, status=400)
-        auth = request.headers.get("Authorization", "")
-        token = auth.removeprefix("Bearer ") or args.pop("token", None)
-        method = request.match_info["method"]
-        return web.json_response(self.workspace.call(method, args, token))
+            call = await read_request(request)
+        except Unreadable:  # as Slack answers a body it cannot read
+            return unreadable()
+        return web.json_response(self.workspace.call(call.method, call.args, call.token))
 
     async def respond(self, request: web.Request) -> web.Response:
         try:
