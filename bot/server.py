@@ -25,12 +25,12 @@ from bot.config import Settings
 from bot.connection import views as connection_view
 from bot.connection.words import full_text
 from bot.core import Core
-from bot.costcodes import counts as queries
 from bot.digests import service as digests
 from bot.procore import link as procore_link
 from bot.slack import bolt as slack_app
 from bot.store import db
 from bot.webconnector.backend import QbwcBackend
+from bot.webconnector.queries import last_web_connector_contact
 from qbd.webconnector import qbwc_routes
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ async def healthz(request: web.Request) -> web.Response:
         body["database"] = "ok"
         body["migration_current"] = await db.current_revision(services.engine)
         async with services.sessions() as session:
-            contact = await queries.last_web_connector_contact(session)
+            contact = await last_web_connector_contact(session)
         body["last_web_connector_contact"] = contact.isoformat() if contact else None
         async with services.sessions() as session:
             view = await connection_view.current(

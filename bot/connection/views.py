@@ -18,6 +18,7 @@ from bot.connection.words import ConnectionState, ConnectionView
 from bot.costcodes import counts as queries
 from bot.costcodes.domain import StatusSummary
 from bot.store.models import ExportBatch, QbConnection
+from bot.webconnector.queries import last_web_connector_contact
 from bot.webconnector.states import ACTIVE_BATCH
 
 
@@ -37,7 +38,7 @@ async def current(session: AsyncSession, *, now: datetime, settings: Settings) -
     view = connection.to_view(found) if found is not None else ConnectionView(ConnectionState.OK)
     if not view.ok:
         return view
-    contact = await queries.last_web_connector_contact(session)
+    contact = await last_web_connector_contact(session)
     limit = silence_limit(settings, exporting=await exporting(session))
     if contact is not None and now - contact <= limit:
         return view

@@ -16,6 +16,7 @@ from bot.digests.views import DigestView, LastExport
 from bot.home.views import WaitingCode
 from bot.procore import state as procore_state
 from bot.store.models import CostCode, ExportBatch
+from bot.webconnector.queries import last_web_connector_contact
 from bot.webconnector.states import BatchState
 
 STALE_CONTACT = timedelta(hours=24)
@@ -30,7 +31,7 @@ async def load_view(
 ) -> DigestView:
     counts = await queries.count_by_state(session)
     oldest = await _oldest_ready(session)
-    contact = await queries.last_web_connector_contact(session)
+    contact = await last_web_connector_contact(session)
     return DigestView(
         ready=counts[State.READY],
         missing_income=await _ready_without_income(session),

@@ -7,10 +7,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.connection.words import ConnectionView
-from bot.costcodes import counts as queries
 from bot.costcodes.domain import ExportProgress, FailedCode, State
 from bot.errors import NotFound
 from bot.store.models import CostCode, ExportBatch
+from bot.webconnector.queries import last_web_connector_contact
 from bot.webconnector.states import BatchState
 
 
@@ -40,7 +40,7 @@ async def load_progress(
         failed=failed,
         picked_up=batch.picked_up_at is not None,
         finished=batch.state == BatchState.DONE,
-        last_contact=await queries.last_web_connector_contact(session),
+        last_contact=await last_web_connector_contact(session),
         connection=connection,
     )
 

@@ -24,7 +24,6 @@ from blocks.accounts import sync_done_message
 from blocks.export import final_message, silence_message, stale_message, status_message
 from bot.connection import views as connection_view
 from bot.core import Core
-from bot.costcodes import counts as queries
 from bot.costcodes.domain import ExportProgress, ListFilter
 from bot.export.progress import load_progress
 from bot.review import listing
@@ -32,6 +31,7 @@ from bot.slack import refresher as refresh
 from bot.slack.refresher import Refresher
 from bot.store import db
 from bot.store.models import ExportBatch, PostedMessage, QbwcJob
+from bot.webconnector.queries import last_web_connector_contact
 from bot.webconnector.states import ACTIVE_BATCH, FINISHED_JOB, BatchState, JobState
 
 log = logging.getLogger(__name__)
@@ -156,7 +156,7 @@ class ExportReporter:
         hours = self.services.settings.qbwc_silence_hours_exporting
         now = self.services.clock()
         async with self.services.sessions() as session:
-            contact = await queries.last_web_connector_contact(session)
+            contact = await last_web_connector_contact(session)
             if contact is not None and now - contact <= timedelta(hours=hours):
                 return
             statement = select(ExportBatch).where(

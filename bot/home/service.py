@@ -27,6 +27,7 @@ from bot.costcodes.domain import Caller, ListFilter
 from bot.digests import queries as digest_queries
 from bot.home.views import ConnectionHealth, HomeSummary
 from bot.review.service import Review
+from bot.webconnector.queries import last_web_connector_contact
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ class HomeTabs:
         now = self._services.clock()
         async with self._review.reads.sessions() as session:
             counts = await queries.count_by_state(session)
-            contact = await queries.last_web_connector_contact(session)
+            contact = await last_web_connector_contact(session)
             health = await connection_view.current(
                 session, now=now, settings=self._services.settings
             )
