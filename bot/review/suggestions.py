@@ -1,21 +1,30 @@
 """Suggested accounts for one page of the list, in three queries whatever the page holds.
 
 Runs on every render of every copy, so it reads only columns, only when a code on the page
-has no pick, and leaves the scoring to the pure `bot.review.suggest`.
+has no pick, and leaves the scoring to the pure `bot.review.suggest`. The evidence (every pick
+and up to 4,000 accounts) is the same for every copy until a code or the chart changes, and a
+pick re-renders up to 20 copies at once: it is kept per engine with a fingerprint of what it was
+read from (one aggregate query), so the copies after the first reuse it instead of each holding
+the event loop for tens of milliseconds while Slack acks wait (issue 17).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlmodel import col, select
+from sqlalchemy import Engine, func
+from sqlalchemy import select as sa_select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.accounts.chart import PREFERRED_TYPES, Purpose
+from bot.accounts.index import VERSION_KEY
 from bot.costcodes.domain import AccountView, State, SuggestedAccount
 from bot.review.suggest import Evidence, Picked, division_of, named, suggest, words
-from bot.store.models import CostCode, GLAccount
+from bot.store.models import AppSetting, CostCode, GLAccount
 
 PICKS_READ = 5000
 """The company's picks read per page; a list is 150–500 codes, so this is all of them."""
@@ -62,12 +71,54 @@ async def for_page(session: AsyncSession, codes: Sequence[CostCode]) -> dict[int
     return found
 
 
-async def load_evidence(
-    session: AsyncSession,
-) -> tuple[dict[Purpose, Evidence], dict[int, AccountView]]:
-    """The company's picks and its active Income and Expense accounts, as the scorer reads them."""
+Loaded = tuple[dict[Purpose, Evidence], dict[int, AccountView]]
+_KEPT: WeakKeyDictionary[Engine, tuple[tuple[Any, ...], Loaded]] = WeakKeyDictionary()
+
+
+async def load_evidence(session: AsyncSession) -> Loaded:
+    """The company's picks and its active Income and Expense accounts, as the scorer reads them.
+
+    Every change to a code goes through `bot.costcodes.statemachine` (its version goes up) or
+    adds a code (a new id), and every chart change bumps the accounts version: the fingerprint
+    changes with any of them, so what is kept is exactly what a fresh read would give.
+    """
+    fingerprint = await _fingerprint(session)
+    engine = session.get_bind()
+    kept = _KEPT.get(engine) if isinstance(engine, Engine) else None
+    if kept is not None and kept[0] == fingerprint:
+        return kept[1]
+    loaded = await _read_evidence(session)
+    if isinstance(engine, Engine):
+        _KEPT[engine] = (fingerprint, loaded)
+    return loaded
+
+
+async def _fingerprint(session: AsyncSession) -> tuple[Any, ...]:
+    """What the evidence was read from, in one aggregate query: codes, accounts, chart version."""
+    code_version = func.coalesce(func.sum(col(CostCode.version)), 0)
+    statement = sa_select(
+        sa_select(func.count()).select_from(CostCode).scalar_subquery(),
+        sa_select(code_version).scalar_subquery(),
+        sa_select(func.max(col(CostCode.id))).scalar_subquery(),
+        sa_select(func.count()).select_from(GLAccount).scalar_subquery(),
+        sa_select(func.max(col(GLAccount.id))).scalar_subquery(),
+        sa_select(col(AppSetting.value))
+        .where(col(AppSetting.key) == VERSION_KEY)
+        .scalar_subquery(),
+    )
+    conn = await session.connection()
+    return tuple((await conn.execute(statement)).one())
+
+
+async def _read_evidence(session: AsyncSession) -> Loaded:
     statement = (
-        select(CostCode)
+        sa_select(
+            col(CostCode.code),
+            col(CostCode.division),
+            col(CostCode.description),
+            col(CostCode.income_account_id),
+            col(CostCode.expense_account_id),
+        )
         .where(
             col(CostCode.income_account_id).is_not(None)
             | col(CostCode.expense_account_id).is_not(None)
@@ -75,27 +126,33 @@ async def load_evidence(
         .order_by(col(CostCode.code))
         .limit(PICKS_READ)
     )
+    conn = await session.connection()  # plain rows: no ORM object per pick or account
     picks: dict[Purpose, list[Picked]] = {Purpose.INCOME: [], Purpose.EXPENSE: []}
-    for row in (await session.exec(statement)).all():
-        where, said = division_of(row.code, row.division), words(row.description)
-        if row.income_account_id is not None:
-            picks[Purpose.INCOME].append(Picked(row.code, where, said, row.income_account_id))
-        if row.expense_account_id is not None:
-            picks[Purpose.EXPENSE].append(Picked(row.code, where, said, row.expense_account_id))
+    for code, division, description, income, expense in await conn.execute(statement):
+        where, said = division_of(code, division), words(description)
+        if income is not None:
+            picks[Purpose.INCOME].append(Picked(code, where, said, income))
+        if expense is not None:
+            picks[Purpose.EXPENSE].append(Picked(code, where, said, expense))
     types = {t: p for p, ts in PREFERRED_TYPES.items() for t in ts}
-    accounts = await session.exec(
-        select(GLAccount)
+    accounts = await conn.execute(
+        sa_select(
+            col(GLAccount.id),
+            col(GLAccount.name),
+            col(GLAccount.full_name),
+            col(GLAccount.number),
+            col(GLAccount.account_type),
+            col(GLAccount.active),
+        )
         .where(col(GLAccount.active).is_(True), col(GLAccount.account_type).in_(list(types)))
         .order_by(col(GLAccount.id))
         .limit(ACCOUNTS_READ)
     )
     views: dict[int, AccountView] = {}
     names: dict[Purpose, list[tuple[int, str]]] = {Purpose.INCOME: [], Purpose.EXPENSE: []}
-    for account in accounts.all():
-        assert account.id is not None
-        views[account.id] = AccountView(
-            account.id, account.full_name, account.number, account.account_type, account.active
-        )
-        names[types[account.account_type]].append((account.id, account.name))
+    for account_id, name, full_name, number, account_type, active in accounts:
+        assert account_id is not None
+        views[account_id] = AccountView(account_id, full_name, number, account_type, active)
+        names[types[account_type]].append((account_id, name))
     evidence = {purpose: Evidence.of(picks[purpose], named(names[purpose])) for purpose in Purpose}
     return evidence, views
