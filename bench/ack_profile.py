@@ -73,6 +73,7 @@ class Profile:
         self.callbacks: Stats = defaultdict(list)
         self.statements: Stats = defaultdict(list)
         self.gate_wait: Stats = defaultdict(list)
+        self.gate_hold: Stats = defaultdict(list)
         self.gc: Stats = defaultdict(list)
         self.requests: Stats = defaultdict(list)
         self.lag: list[float] = []
@@ -128,15 +129,25 @@ class Profile:
         event.listen(Engine, "before_cursor_execute", before)
 
     def _time_gate(self) -> None:
-        acquire = WriteGate._acquire
-        stats = self.gate_wait
+        acquire, release = WriteGate._acquire, WriteGate._release
+        waits, holds = self.gate_wait, self.gate_hold
+        held: list[tuple[str, float]] = []
 
         async def timed(gate: WriteGate, queue: Any) -> None:
             started = time.perf_counter()
             await acquire(gate, queue)
-            _add(stats, _key(), (time.perf_counter() - started) * 1000)
+            now = time.perf_counter()
+            _add(waits, _key(), (now - started) * 1000)
+            held.append((_key(), now))
+
+        def released(gate: WriteGate) -> None:
+            if held:
+                key, since = held.pop()
+                _add(holds, key, (time.perf_counter() - since) * 1000)
+            release(gate)
 
         WriteGate._acquire = timed  # type: ignore[method-assign]
+        WriteGate._release = released  # type: ignore[method-assign]
 
     def _on_gc(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
@@ -166,6 +177,7 @@ class Profile:
             "callbacks": self.callbacks,
             "statements": self.statements,
             "gate_wait": self.gate_wait,
+            "gate_hold": self.gate_hold,
             "gc": self.gc,
         }
         out.write_text(json.dumps(data))
@@ -179,7 +191,7 @@ def summary(path: Path) -> list[str]:
     data = json.loads(path.read_text())
     lag = data["lag"]
     lines = [f"loop lag, ms: p50 {lag['p50']:.1f}, p99 {lag['p99']:.1f}, max {lag['max']:.1f}"]
-    for title in ("requests", "callbacks", "gate_wait", "gc", "statements"):
+    for title in ("requests", "callbacks", "gate_wait", "gate_hold", "gc", "statements"):
         lines.append(f"{title}: count / total ms / max ms")
         for key, (count, total, most) in sorted(data[title].items()):
             lines.append(f"  {key}: {count} / {total:.0f} / {most:.1f}")
