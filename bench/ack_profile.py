@@ -11,10 +11,11 @@ JSON when it is terminated; `summary()` turns it into lines for the benchmark's 
 from __future__ import annotations
 
 import asyncio
-import cProfile
 import contextvars
+import cProfile
 import gc
 import json
+import os
 import signal
 import time
 from collections import defaultdict
@@ -86,8 +87,9 @@ class Profile:
         self._time_gate()
         gc.callbacks.append(self._on_gc)
         app.on_startup.append(self._start_sampler)
-        self._cpu = cProfile.Profile()
-        self._cpu.enable()
+        self._cpu = cProfile.Profile() if os.environ.get("ACK_CPROFILE") else None
+        if self._cpu is not None:  # CPU hot spots too (it slows the server down about twice)
+            self._cpu.enable()
         loop = asyncio.get_event_loop()
         loop.add_signal_handler(signal.SIGTERM, lambda: self._dump(out))
 
@@ -181,8 +183,9 @@ class Profile:
             "gc": self.gc,
         }
         out.write_text(json.dumps(data))
-        self._cpu.disable()
-        self._cpu.dump_stats(out.with_suffix(".pstats"))
+        if self._cpu is not None:
+            self._cpu.disable()
+            self._cpu.dump_stats(out.with_suffix(".pstats"))
         raise SystemExit(0)
 
 

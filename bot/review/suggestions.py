@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.accounts.chart import PREFERRED_TYPES, Purpose
 from bot.accounts.index import VERSION_KEY
 from bot.costcodes.domain import AccountView, State, SuggestedAccount
-from bot.review.suggest import Evidence, Picked, division_of, named, suggest, words
+from bot.review.suggest import Evidence, Named, Picked, division_of, named, suggest, words
 from bot.store.models import AppSetting, CostCode, GLAccount
 
 PICKS_READ = 5000
@@ -72,7 +72,22 @@ async def for_page(session: AsyncSession, codes: Sequence[CostCode]) -> dict[int
 
 
 Loaded = tuple[dict[Purpose, Evidence], dict[int, AccountView]]
-_KEPT: WeakKeyDictionary[Engine, tuple[tuple[Any, ...], Loaded]] = WeakKeyDictionary()
+Picks = dict[Purpose, list[Picked]]
+Accounts = tuple[dict[Purpose, tuple[Named, ...]], dict[int, AccountView]]
+
+
+@dataclass
+class _Kept:
+    """One engine's last reads, each with the part of the fingerprint it was read under."""
+
+    codes: tuple[Any, ...] = ()
+    picks: Picks | None = None
+    chart: tuple[Any, ...] = ()
+    accounts: Accounts | None = None
+    loaded: Loaded | None = None
+
+
+_KEPT: WeakKeyDictionary[Engine, _Kept] = WeakKeyDictionary()
 
 
 async def load_evidence(session: AsyncSession) -> Loaded:
@@ -80,17 +95,26 @@ async def load_evidence(session: AsyncSession) -> Loaded:
 
     Every change to a code goes through `bot.costcodes.statemachine` (its version goes up) or
     adds a code (a new id), and every chart change bumps the accounts version: the fingerprint
-    changes with any of them, so what is kept is exactly what a fresh read would give.
+    changes with any of them, so what is kept is exactly what a fresh read would give. A pick
+    changes only the codes' part: the accounts (most of the work) are read again only when the
+    chart changes.
     """
     fingerprint = await _fingerprint(session)
     engine = session.get_bind()
-    kept = _KEPT.get(engine) if isinstance(engine, Engine) else None
-    if kept is not None and kept[0] == fingerprint:
-        return kept[1]
-    loaded = await _read_evidence(session)
-    if isinstance(engine, Engine):
-        _KEPT[engine] = (fingerprint, loaded)
-    return loaded
+    kept = _KEPT.setdefault(engine, _Kept()) if isinstance(engine, Engine) else _Kept()
+    if kept.picks is None or kept.codes != fingerprint[:3]:
+        kept.codes, kept.picks, kept.loaded = fingerprint[:3], await _read_picks(session), None
+    if kept.accounts is None or kept.chart != fingerprint[3:]:
+        kept.chart, kept.accounts, kept.loaded = (
+            fingerprint[3:],
+            await _read_accounts(session),
+            None,
+        )
+    if kept.loaded is None:
+        picks, (names, views) = kept.picks, kept.accounts
+        evidence = {purpose: Evidence.of(picks[purpose], names[purpose]) for purpose in Purpose}
+        kept.loaded = evidence, views
+    return kept.loaded
 
 
 async def _fingerprint(session: AsyncSession) -> tuple[Any, ...]:
@@ -110,7 +134,7 @@ async def _fingerprint(session: AsyncSession) -> tuple[Any, ...]:
     return tuple((await conn.execute(statement)).one())
 
 
-async def _read_evidence(session: AsyncSession) -> Loaded:
+async def _read_picks(session: AsyncSession) -> Picks:
     statement = (
         sa_select(
             col(CostCode.code),
@@ -127,14 +151,19 @@ async def _read_evidence(session: AsyncSession) -> Loaded:
         .limit(PICKS_READ)
     )
     conn = await session.connection()  # plain rows: no ORM object per pick or account
-    picks: dict[Purpose, list[Picked]] = {Purpose.INCOME: [], Purpose.EXPENSE: []}
+    picks: Picks = {Purpose.INCOME: [], Purpose.EXPENSE: []}
     for code, division, description, income, expense in await conn.execute(statement):
         where, said = division_of(code, division), words(description)
         if income is not None:
             picks[Purpose.INCOME].append(Picked(code, where, said, income))
         if expense is not None:
             picks[Purpose.EXPENSE].append(Picked(code, where, said, expense))
+    return picks
+
+
+async def _read_accounts(session: AsyncSession) -> Accounts:
     types = {t: p for p, ts in PREFERRED_TYPES.items() for t in ts}
+    conn = await session.connection()
     accounts = await conn.execute(
         sa_select(
             col(GLAccount.id),
@@ -154,5 +183,4 @@ async def _read_evidence(session: AsyncSession) -> Loaded:
         assert account_id is not None
         views[account_id] = AccountView(account_id, full_name, number, account_type, active)
         names[types[account_type]].append((account_id, name))
-    evidence = {purpose: Evidence.of(picks[purpose], named(names[purpose])) for purpose in Purpose}
-    return evidence, views
+    return {purpose: named(names[purpose]) for purpose in Purpose}, views

@@ -52,7 +52,7 @@ def waiting() -> Iterator[Waiting]:
         request.done()
 
 
-async def after_acks(limit: float = LIMIT_SECONDS) -> None:
+async def after_acks(limit: float = LIMIT_SECONDS, poll: float = BOLT_POLL_SECONDS) -> None:
     """Return once every request waiting now has been acknowledged (or after `limit` s).
 
     Then one Bolt poll more, so those acks (and the caller's own) are on their way to Slack
@@ -62,4 +62,4 @@ async def after_acks(limit: float = LIMIT_SECONDS) -> None:
     ahead = [f for f in _pending.values() if not f.done() and f.get_loop() is loop]
     if ahead:
         await asyncio.wait(ahead, timeout=limit)
-    await asyncio.sleep(BOLT_POLL_SECONDS)
+    await asyncio.sleep(poll)
