@@ -122,13 +122,19 @@ class Profile:
         asyncio.events.Handle._run = timed  # type: ignore[method-assign]
 
     def _count_statements(self) -> None:
+        """Statements by request and verb, with the time from sending one to resuming after it."""
         stats = self.statements
 
         def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-            verb = statement.lstrip().split(None, 1)[0].upper()
-            _add(stats, f"{_key()}: {verb}", 0.0)
+            conn.info["ack_profile"] = time.perf_counter()
+
+        def after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            verb = " ".join(statement.split()[:3]).upper()
+            spent = time.perf_counter() - conn.info.pop("ack_profile", time.perf_counter())
+            _add(stats, f"{_key()}: {verb}", spent * 1000)
 
         event.listen(Engine, "before_cursor_execute", before)
+        event.listen(Engine, "after_cursor_execute", after)
 
     def _time_gate(self) -> None:
         acquire, release = WriteGate._acquire, WriteGate._release
@@ -181,6 +187,7 @@ class Profile:
             "gate_wait": self.gate_wait,
             "gate_hold": self.gate_hold,
             "gc": self.gc,
+            "heap": {"tracked": len(gc.get_objects()), "frozen": gc.get_freeze_count()},
         }
         out.write_text(json.dumps(data))
         if self._cpu is not None:

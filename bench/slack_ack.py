@@ -153,6 +153,8 @@ async def serve(mode: str, url: str, slack_url: str, port: int, profile: str | N
             config.model_copy(update={"slack_bot_token": None}), engine, services.sessions
         )
     freeze_startup_heap()  # as `costcodes serve` does
+    if os.environ.get("ACK_SWITCH"):
+        sys.setswitchinterval(float(os.environ["ACK_SWITCH"]))
     app = build_web_app(services)
     if mode == "bare":
         app.router.add_post("/slack/events", events_handler(bare_app(config), SECRET))
@@ -394,7 +396,9 @@ async def measure(mode: str, url: str, slack_url: str, args: argparse.Namespace)
     try:
         await wait_port(port)
         await post_warmup(port)
+        before = cpu_seconds(server.pid)
         done = await load(port, args.users, args.rounds, args.bursts, args.accounts)
+        CPU[mode] = cpu_seconds(server.pid) - before
         if mode == "real":
             LOST.update(await lost_actions(url, port, done))
         return done
@@ -404,6 +408,13 @@ async def measure(mode: str, url: str, slack_url: str, args: argparse.Namespace)
 
 
 LOST: dict[str, int] = {}
+CPU: dict[str, float] = {}
+"""The server's CPU seconds over the load: the machine's other work does not inflate them."""
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def profile_path(mode: str) -> Path:
@@ -464,6 +475,11 @@ def report(
         if results["real"][k]
     )
     print(f"\nBursts: p99 <= 2x bare and no ack over 500 ms: {'met' if verdict else 'NOT met'}")
+    requests = sum(len(v) for v in results["real"].values())
+    print(
+        f"Server CPU over the load ({requests} requests): bare {CPU['bare']:.1f} s, "
+        f"real {CPU['real']:.1f} s ({CPU['real'] / max(CPU['bare'], 0.01):.1f}x)"
+    )
     lost = ", ".join(f"{what} {count}" for what, count in LOST.items())
     print(f"Lost actions (real server; must all be 0): {lost}\n")
     for kind, label in (("index", "GL search, index (served)"), ("sql", "GL search, SQL LIKE")):
