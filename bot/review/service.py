@@ -160,7 +160,7 @@ class Review:
             await self.permissions.require(caller.user_id)
             now = self.services.clock()
             # Reads first, without the write lock: 20 picks at once then queue for SQLite's one
-            # writer with saves of three statements, not six (issue 17).
+            # writer with saves of three statements, not eight (issue 17).
             async with self.reads.sessions() as session:
                 changes = await _pick_changes(session, pick)
                 seen = await session.get(CostCode, pick.code_id)
