@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.messages import error_message, not_permitted_message, unexpected_error_message
 from bot.errors import CostCodeError
+from bot.slack import acks
 from bot.slack.permissions import Refused
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,9 @@ async def saved_before_ack(ack: AsyncAck, save: Callable[[], Awaitable[T]]) -> T
             log.warning("a save ran past %.1f s; acknowledged first", SAVE_BUDGET_SECONDS)
     finally:
         await ack()
-    return await task
+    saved = await task
+    await acks.after_acks()  # what the caller does next (a re-render) lets other acks go first
+    return saved
 
 
 def guarded(listener: Listener) -> Callable[[AsyncArgs], Awaitable[None]]:
@@ -128,23 +131,43 @@ def guarded(listener: Listener) -> Callable[[AsyncArgs], Awaitable[None]]:
     10 ms poll has seen the ack; Slack would get a 404 three seconds later. Handling the error
     here keeps the ack, and the error still reaches the one error handler. A listener that fails
     before its ack (an options search) is acknowledged here, so Slack never sees a 500.
+    Until its ack the request counts as waiting (bot.slack.acks): re-renders let it go first.
     """
     names = list(inspect.signature(listener).parameters)
 
     async def run(args: AsyncArgs) -> None:
-        kwargs = {
-            name: args.context[name] if name in args.context else getattr(args, name)
-            for name in names
-        }
-        try:
-            await listener(**kwargs)
-        except Exception as error:
-            if args.ack.response is None:  # failed before its ack: Slack still gets a 200
-                await args.ack(**_empty_answer(args.body))
-            await on_error(error, args.body, args.context, args.client, args.respond)
+        with acks.waiting() as waiting:
+            kwargs = {
+                name: args.context[name] if name in args.context else getattr(args, name)
+                for name in names
+            }
+            if "ack" in kwargs:
+                kwargs["ack"] = _Answered(args.ack, waiting)
+            try:
+                await listener(**kwargs)
+            except Exception as error:
+                if args.ack.response is None:  # failed before its ack: Slack still gets a 200
+                    await args.ack(**_empty_answer(args.body))
+                await on_error(error, args.body, args.context, args.client, args.respond)
 
     run.__name__ = run.__qualname__ = listener.__name__
     return run
+
+
+class _Answered:
+    """The listener's `ack`, which also tells bot.slack.acks that this request was answered."""
+
+    def __init__(self, ack: AsyncAck, waiting: acks.Waiting) -> None:
+        self._ack, self._waiting = ack, waiting
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await self._ack(*args, **kwargs)
+        finally:
+            self._waiting.done()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ack, name)
 
 
 def _empty_answer(body: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -125,11 +126,12 @@ async def codes_by_id(session: AsyncSession, ids: Sequence[int]) -> list[CostCod
 
 async def divisions(session: AsyncSession) -> list[tuple[str, int]]:
     """Divisions with Ready codes and how many each, in order (for the list's select)."""
-    statement = select(CostCode.code, CostCode.division).where(
+    statement = sa_select(col(CostCode.code), col(CostCode.division)).where(
         col(CostCode.state) == State.READY.value
     )
     counts: dict[str, int] = {}
-    for code, division in (await session.exec(statement)).all():
+    conn = await session.connection()  # plain rows: every list render reads all Ready codes
+    for code, division in await conn.execute(statement):
         name = division_of(code, division)
         counts[name] = counts.get(name, 0) + 1
     return sorted(counts.items())

@@ -227,6 +227,14 @@ async def find_or_adopt(session: AsyncSession, at: ListAt, now: datetime) -> Pos
     return row
 
 
+async def copy_id(session: AsyncSession, at: ListAt) -> int | None:
+    """The stored row id of the copy that was clicked, None if it has none yet (read only)."""
+    statement = select(PostedMessage.id).where(
+        PostedMessage.channel == at.channel, PostedMessage.ts == at.ts
+    )
+    return (await session.exec(statement)).first()
+
+
 async def _copy_at(session: AsyncSession, channel: str, ts: str) -> PostedMessage | None:
     statement = select(PostedMessage).where(
         PostedMessage.channel == channel, PostedMessage.ts == ts

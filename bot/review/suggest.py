@@ -79,6 +79,8 @@ class Evidence:
     accounts: tuple[Named, ...]
     by_division: dict[str, tuple[Picked, ...]]
     common: frozenset[str]
+    by_word: dict[str, tuple[Named, ...]]
+    """The accounts whose name has each word: a render scores 20 codes against them."""
 
     @classmethod
     def of(cls, picked: Iterable[Picked], accounts: Iterable[Named]) -> Evidence:
@@ -90,11 +92,17 @@ class Evidence:
             frequency.update(pick.words)
         limit = max(2.0, _COMMON * len(picks))
         common = frozenset(word for word, n in frequency.items() if n > limit)
+        names = tuple(accounts)
+        by_word: dict[str, list[Named]] = defaultdict(list)
+        for account in names:
+            for word in account.words:
+                by_word[word].append(account)
         return cls(
             picks,
-            tuple(accounts),
+            names,
             {division: tuple(group) for division, group in grouped.items()},
             common,
+            {word: tuple(group) for word, group in by_word.items()},
         )
 
 
@@ -144,11 +152,13 @@ def _by_words(code: str, mine: frozenset[str], evidence: Evidence, found: Scores
 
 
 def _by_name(mine: frozenset[str], evidence: Evidence, found: Scores) -> None:
-    for account in evidence.accounts:
-        common = mine & account.words
-        if common:
-            said = sorted(common)[0]
-            found[account.account_id].append((_NAME_WEIGHT, f"its description says “{said}”"))
+    # Only the accounts sharing a word, each once; the order does not change the verdict.
+    hits = {
+        account.account_id: account for word in mine for account in evidence.by_word.get(word, ())
+    }
+    for account in hits.values():
+        said = sorted(mine & account.words)[0]
+        found[account.account_id].append((_NAME_WEIGHT, f"its description says “{said}”"))
 
 
 def named(accounts: Sequence[tuple[int, str]]) -> tuple[Named, ...]:

@@ -23,10 +23,11 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import ColumnElement, false, update
+from sqlalchemy import ColumnElement, case, false, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.slack import acks
 from bot.store import db
 from bot.store.models import PostedMessage
 from bot.store.reads import ReadSessions
@@ -61,8 +62,27 @@ async def mark_dirty(
     """
     if urgent is not None:
         where = where | urgent
-    # Lock the rows in id order first: two transactions marking overlapping sets in whatever
-    # order a scan finds them would deadlock on PostgreSQL (row versions move on every update).
+    marked = where if db.is_sqlite_session(session) else await _locked_ids(session, where)
+    if marked is None:
+        return
+    if urgent is not None:  # in the same statement: a pick's save is one round trip shorter
+        values["urgent"] = case((urgent, True), else_=col(PostedMessage.urgent))
+    await session.exec(
+        update(PostedMessage)
+        .where(marked)
+        .values(dirty=True, mark=col(PostedMessage.mark) + 1, updated_at=db.now(session), **values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _locked_ids(
+    session: AsyncSession, where: ColumnElement[bool]
+) -> ColumnElement[bool] | None:
+    """Lock the rows in id order first (PostgreSQL; SQLite has one writer at a time anyway).
+
+    Two transactions marking overlapping sets in whatever order a scan finds them would deadlock
+    on PostgreSQL (row versions move on every update).
+    """
     ids = [
         message_id
         for message_id in (
@@ -75,22 +95,7 @@ async def mark_dirty(
         ).all()
         if message_id is not None
     ]
-    if not ids:
-        return
-    marked = col(PostedMessage.id).in_(ids)
-    await session.exec(
-        update(PostedMessage)
-        .where(marked)
-        .values(dirty=True, mark=col(PostedMessage.mark) + 1, updated_at=db.now(session), **values)
-        .execution_options(synchronize_session=False)
-    )
-    if urgent is not None:
-        await session.exec(
-            update(PostedMessage)
-            .where(marked, urgent)
-            .values(urgent=True)
-            .execution_options(synchronize_session=False)
-        )
+    return col(PostedMessage.id).in_(ids) if ids else None
 
 
 async def mark_ids(
@@ -185,6 +190,8 @@ class Refresher:
             ids = [row for row in (await session.exec(statement)).all() if row is not None]
         updated = 0
         for message_id in ids:
+            # Each copy's render is milliseconds of the event loop's time: people's acks first.
+            await acks.after_acks()
             if self._paused_until is not None and self._clock() < self._paused_until:
                 break
             updated += await self.refresh_now(message_id, background=True)

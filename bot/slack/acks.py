@@ -1,0 +1,65 @@
+"""Slack requests of this process still waiting for their ack, so work after acks can yield.
+
+A pick is acknowledged once saved, and then re-renders copies: its own at once, everyone else's
+in the background. That work shares one event loop with the next people's requests; when 20
+people pick at the same instant, 20 renders of ~5 ms each in front of the 20th save cost it over
+100 ms (issue 17). Listeners register here while they have not acknowledged (`waiting`), and work
+that follows an ack first lets the requests that are waiting at that moment be acknowledged
+(`after_acks`). Only those: a request that arrives later does not hold it back again, so under
+steady traffic the renders are delayed by one round of acks, never starved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from bot.store.writegate import acknowledged
+
+LIMIT_SECONDS = 1.0
+"""The longest after-ack work waits; a save may hold its ack for 2 s (handlers.errors)."""
+BOLT_POLL_SECONDS = 0.01
+"""Bolt sends an acknowledged request's response at its next poll, every 10 ms."""
+
+_pending: dict[int, asyncio.Future[None]] = {}
+_numbers = itertools.count()
+
+
+class Waiting:
+    """One request before its ack; `done()` (idempotent) once Slack has been answered."""
+
+    def __init__(self) -> None:
+        self._number = next(_numbers)
+        self._answered = asyncio.get_running_loop().create_future()
+        _pending[self._number] = self._answered
+
+    def done(self) -> None:
+        _pending.pop(self._number, None)
+        if not self._answered.done():
+            self._answered.set_result(None)
+        acknowledged()  # this task's later writes queue after other people's acks
+
+
+@contextmanager
+def waiting() -> Iterator[Waiting]:
+    """While a listener runs: it counts as waiting until `done()`, at the latest when it ends."""
+    request = Waiting()
+    try:
+        yield request
+    finally:
+        request.done()
+
+
+async def after_acks(limit: float = LIMIT_SECONDS, poll: float = BOLT_POLL_SECONDS) -> None:
+    """Return once every request waiting now has been acknowledged (or after `limit` s).
+
+    Then one Bolt poll more, so those acks (and the caller's own) are on their way to Slack
+    before the caller's work takes the event loop.
+    """
+    loop = asyncio.get_running_loop()
+    ahead = [f for f in _pending.values() if not f.done() and f.get_loop() is loop]
+    if ahead:
+        await asyncio.wait(ahead, timeout=limit)
+    await asyncio.sleep(poll)
