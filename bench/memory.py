@@ -32,6 +32,8 @@ from loopback import free_port, wait_port  # noqa: E402  (bench/, beside this sc
 
 from qbd.simulator import QuickBooksSimulator, WebConnectorSimulator  # noqa: E402
 
+SETTLE_SECONDS = 2.0
+"""After a step, for the server's own after-work (the collection after a sync) to run."""
 TYPES = ("Income", "Expense", "CostOfGoodsSold", "OtherExpense", "Bank", "OtherIncome")
 
 
@@ -171,6 +173,7 @@ async def bench(args: argparse.Namespace) -> list[tuple[str, float, str, str]]:
         )
 
         async def step(name: str) -> None:
+            await asyncio.sleep(SETTLE_SECONDS)
             rss = rss_mb(server.pid or 0)
             trimmed, traced = await probed_step(server, report) if report else ("", "")
             rows.append((name, rss, trimmed, traced))
