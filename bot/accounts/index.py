@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 VERSION_KEY = "accounts_version"
 CHECK_EVERY_SECONDS = 1.0
 """How long a chart changed by another process may go unseen (plus one keystroke)."""
+READ_PARTITION = 2_000
 
 
 @dataclass
@@ -165,7 +166,10 @@ async def _load(session: AsyncSession, version: str | None) -> _Loaded:
         .order_by(table.c.full_name)
     )
     conn = await session.connection()
-    rows = (await conn.execute(statement)).all()
+    rows: list[Any] = []
+    # Read a partition at a time: 100,000 rows made in one go hold the event loop ~0.3 s.
+    async for part in (await conn.stream(statement)).partitions(READ_PARTITION):
+        rows.extend(part)
     # Building the index for 100,000 accounts is ~0.5 s of Python: do it in a thread so the
     # event loop keeps answering Slack (which gives each request 3 seconds) meanwhile.
     return await asyncio.to_thread(_build, version, rows)

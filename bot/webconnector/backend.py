@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import __version__
 from bot.accounts.chart import apply_chart
+from bot.accounts.memory import release_sync_garbage
 from bot.connection import service as connection
 from bot.core import Core
 from bot.store import db
@@ -205,6 +206,8 @@ class QbwcBackend:
                 stop = _unasked(found)
             touched = await settle_batches(session)
             percent = stop if stop is not None else await self._percent(session, found)
+        if in_flight is not None and in_flight["kind"] == "accounts":
+            release_sync_garbage()  # the chart's objects are dropped with the session
         await self._notify(touched)  # after the commit, so listeners read what was applied
         return percent
 

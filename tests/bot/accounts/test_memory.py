@@ -1,0 +1,94 @@
+"""A chart sync through /qbwc stores every account and then gives its churned memory back.
+
+The memory itself is measured by bench/memory.py, never here; what a test can hold is that the
+sync still stores and finds every account, and that a full collection (which empties CPython's
+free lists, bot.accounts.memory) follows an accounts answer and only that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestServer
+from sqlalchemy import func
+from sqlmodel import select
+
+from bot.accounts import chart as accounts
+from bot.accounts.index import AccountIndex
+from bot.accounts.memory import AFTER_SECONDS
+from bot.core import Services
+from bot.server import build_web_app
+from bot.store import db
+from bot.store.models import GLAccount
+from qbd.simulator import QuickBooksSimulator, WebConnectorSimulator
+from tests.waiting import eventually
+
+
+@pytest.fixture
+def full_collections() -> Iterator[list[int]]:
+    """Full collections started while automatic collection is off: only explicit ones count."""
+    started: list[int] = []
+
+    def record(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start" and info["generation"] == 2:
+            started.append(1)
+
+    was_enabled = gc.isenabled()
+    gc.disable()
+    gc.callbacks.append(record)
+    try:
+        yield started
+    finally:
+        gc.callbacks.remove(record)
+        if was_enabled:
+            gc.enable()
+
+
+async def _update(services: Services, quickbooks: QuickBooksSimulator) -> list[int]:
+    server = TestServer(build_web_app(services))
+    await server.start_server()
+    try:
+        connector = WebConnectorSimulator(
+            str(server.make_url("/qbwc")),
+            quickbooks,
+            username="costcodes",
+            password="test-password",
+        )
+        report = await connector.run_update()
+    finally:
+        await server.close()
+    assert report.fault is None
+    return report.percents
+
+
+async def test_a_synced_chart_is_stored_found_and_its_garbage_collected(
+    services: Services, full_collections: list[int]
+) -> None:
+    quickbooks = QuickBooksSimulator()
+    for n in range(3_000):
+        quickbooks.add_account(
+            f"Division {n // 100}:Cost {n:05d}", "Expense", number=str(50_000 + n)
+        )
+    assert await _update(services, quickbooks) == []  # nothing asked: no sync, no collection
+    await asyncio.sleep(AFTER_SECONDS * 2)
+    assert full_collections == []
+    for synced in (1, 2):  # a new chart, then the same chart again
+        async with db.session_scope(services.sessions) as session:
+            await accounts.queue_sync(session, requested_by="U_ADMIN")
+        assert await _update(services, quickbooks) == [100]
+        await eventually(lambda synced=synced: len(full_collections) == synced)  # type: ignore[misc]
+    async with services.sessions() as session:
+        count = (await session.exec(select(func.count()).select_from(GLAccount))).one()
+    assert count == 3_000
+    index = AccountIndex(services.sessions)
+    try:
+        found = await index.search(query="cost 02999", purpose=accounts.Purpose.EXPENSE)
+        everything = await index.search(query="division", purpose=accounts.Purpose.EXPENSE)
+    finally:
+        await index.close()
+    assert [a.number for a in found] == ["52999"]
+    assert len(everything) == accounts.SEARCH_LIMIT
