@@ -36,8 +36,8 @@ sys.path.insert(0, str(ROOT))
 import slack_ack  # noqa: E402  (bench/, beside this script)
 from loopback import free_port, wait_port  # noqa: E402
 
-from bot.accounts import chart as accounts  # noqa: E402
-from bot.core import Services  # noqa: E402
+from bot.accounts import chart  # noqa: E402
+from bot.core import Core  # noqa: E402
 from bot.server import build_web_app, freeze_startup_heap  # noqa: E402
 from bot.store import db  # noqa: E402
 
@@ -53,10 +53,10 @@ async def serve(mode: str, url: str, slack_url: str, port: int) -> None:
         update={"qbwc_password": SecretStr(PASSWORD)}
     )
     engine = db.make_engine(url)
-    services = Services(config, engine, db.make_session_factory(engine))
+    services = Core(config, engine, db.make_session_factory(engine))
     if mode == "bare":
         bare = config.model_copy(update={"slack_bot_token": None})
-        services = Services(bare, engine, services.sessions)
+        services = Core(bare, engine, services.sessions)
     freeze_startup_heap()  # as `costcodes serve` does
     app = build_web_app(services)
     if mode == "bare":
@@ -89,7 +89,7 @@ def connector(port: int, count: int) -> None:
 async def queue_sync(url: str) -> None:
     engine = db.make_engine(url)
     async with db.session_scope(db.make_session_factory(engine)) as session:
-        await accounts.queue_sync(session, requested_by="bench")
+        await chart.queue_sync(session, requested_by="bench")
     await engine.dispose()
 
 

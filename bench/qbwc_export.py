@@ -21,9 +21,9 @@ from aiohttp.test_utils import TestServer
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.accounts import chart as accounts  # noqa: E402
+from bot.accounts import chart  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.core import open_services  # noqa: E402
+from bot.core import open_core  # noqa: E402
 from bot.costcodes import intake  # noqa: E402
 from bot.costcodes.assign import assign_pattern  # noqa: E402
 from bot.costcodes.domain import Surface  # noqa: E402
@@ -47,10 +47,10 @@ class TimedQuickBooks(QuickBooksSimulator):
 
 async def run(codes: int, url: str) -> tuple[int, int, float, float, int]:
     settings = Settings(_env_file=None, database_url=url, qbwc_password="bench")  # type: ignore[call-arg]
-    services = await open_services(settings)
+    services = await open_core(settings)
     quickbooks = example_quickbooks(TimedQuickBooks())
     async with db.session_scope(services.sessions) as session:
-        await accounts.apply_chart(session, [_as_info(a) for a in quickbooks.accounts])
+        await chart.apply_chart(session, [_as_info(a) for a in quickbooks.accounts])
         rows = [
             intake.Row(n, f"{n // 1000:02d}-{n % 1000:04d}", f"Item {n}", None)
             for n in range(codes)
@@ -79,8 +79,8 @@ async def run(codes: int, url: str) -> tuple[int, int, float, float, int]:
     return report.round_trips, items, total, total - quickbooks.spent, report.percents[-1]
 
 
-def _as_info(account: object) -> accounts.AccountInfo:
-    return accounts.AccountInfo(
+def _as_info(account: object) -> chart.AccountInfo:
+    return chart.AccountInfo(
         list_id=account.list_id,  # type: ignore[attr-defined]
         full_name=account.full_name,  # type: ignore[attr-defined]
         name=account.full_name.rsplit(":", 1)[-1],  # type: ignore[attr-defined]

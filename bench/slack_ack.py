@@ -51,7 +51,7 @@ from loopback import free_port, wait_port  # noqa: E402  (bench/, beside this sc
 from bot.accounts import chart as accounts  # noqa: E402
 from bot.accounts.index import AccountIndex  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.core import Services  # noqa: E402
+from bot.core import Core  # noqa: E402
 from bot.costcodes import intake  # noqa: E402
 from bot.costcodes.domain import Surface  # noqa: E402
 from bot.server import build_web_app, freeze_startup_heap  # noqa: E402
@@ -147,9 +147,9 @@ async def serve(mode: str, url: str, slack_url: str, port: int, profile: str | N
 
     config = settings(url, slack_url, port)
     engine = db.make_engine(url)
-    services = Services(config, engine, db.make_session_factory(engine))
+    services = Core(config, engine, db.make_session_factory(engine))
     if mode == "bare":
-        services = Services(
+        services = Core(
             config.model_copy(update={"slack_bot_token": None}), engine, services.sessions
         )
     freeze_startup_heap()  # as `costcodes serve` does

@@ -19,15 +19,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.accounts.index import AccountIndex
 from bot.core import Core
 from bot.costcodes.slack_import import SlackImport
-from bot.digests import replies as digest_replies
-from bot.digests import service as digest_service
+from bot.digests import replies, service
 from bot.digests.jobs import DigestJobs
 from bot.digests.service import Digests, Post
 from bot.export.replies import STATUS_KIND, ExportReporter
 from bot.home import service as home_service
 from bot.home.service import HomeTabs
 from bot.jobs import build_scheduler, every
-from bot.procore import link as procore_link
+from bot.procore import link
 from bot.procore.link import ProcoreLink
 from bot.review import listing
 from bot.review.bulk import BulkReview
@@ -104,7 +103,7 @@ def build_slack(
     review = _review(core, client, refresher, permissions, reporter, reads)
     home = HomeTabs(core, client, review)
     imports = SlackImport(core, client, permissions)
-    post = digest_replies.poster(client)
+    post = replies.poster(client)
     digests = build_digests(core, post=post, permissions=permissions, scheduler=scheduler)
     _register(core, refresher, reporter, review)
     listening = bolt.create_app(
@@ -195,9 +194,9 @@ def schedule_jobs(app: App) -> None:
             scheduler,
             "digest-resync",
             slack.digests.resync,
-            seconds=digest_service.RESYNC_SECONDS,
+            seconds=service.RESYNC_SECONDS,
         )
     if app.procore is not None:
         minutes = app.core.settings.procore_reconcile_minutes
         every(scheduler, "procore-reconcile", app.procore.reconcile_job, seconds=minutes * 60)
-        every(scheduler, "procore-tick", app.procore.tick, seconds=procore_link.TICK_SECONDS)
+        every(scheduler, "procore-tick", app.procore.tick, seconds=link.TICK_SECONDS)

@@ -16,9 +16,9 @@ from typing import TextIO
 
 from bot.accounts import rebind
 from bot.config import Settings, get_settings
-from bot.connection import views as connection_view
+from bot.connection import views
 from bot.connection.words import full_text
-from bot.core import Core, Services, open_services
+from bot.core import Core, open_core
 from bot.costcodes import intake
 from bot.costcodes.assign import assign_pattern
 from bot.costcodes.domain import STATE_LABELS, Surface
@@ -26,8 +26,7 @@ from bot.errors import CostCodeError
 from bot.export import start as export
 from bot.logs import configure
 from bot.progress import ProgressBar
-from bot.store import app_settings as kept
-from bot.store import db
+from bot.store import app_settings, db
 from qbd import qwc
 
 log = logging.getLogger(__name__)
@@ -44,8 +43,8 @@ def operator() -> str:
         return "cli:unknown"
 
 
-async def _with_services(settings: Settings, work: Callable[[Services], Awaitable[int]]) -> int:
-    services = await open_services(settings)
+async def _with_services(settings: Settings, work: Callable[[Core], Awaitable[int]]) -> int:
+    services = await open_core(settings)
     try:
         return await work(services)
     finally:
@@ -60,7 +59,7 @@ async def cmd_import(args: argparse.Namespace, settings: Settings, out: TextIO, 
         err.write(f"Nothing was imported: {exc.message}.\n")
         return EXIT_UNUSABLE
 
-    async def work(services: Services) -> int:
+    async def work(services: Core) -> int:
         bar = ProgressBar(err, "Importing") if len(rows) > PROGRESS_FROM_ROWS else None
         report = await intake.import_in_transaction(
             services.sessions,
@@ -78,9 +77,9 @@ async def cmd_import(args: argparse.Namespace, settings: Settings, out: TextIO, 
 
 
 async def cmd_status(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
-    async def work(services: Services) -> int:
+    async def work(services: Core) -> int:
         async with db.session_scope(services.sessions) as session:
-            summary = await connection_view.status_summary(
+            summary = await views.status_summary(
                 session, now=services.clock(), settings=services.settings
             )
         counts = summary.counts
@@ -104,7 +103,7 @@ async def cmd_status(args: argparse.Namespace, settings: Settings, out: TextIO, 
 async def cmd_serve(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
     from bot import server
 
-    async def work(services: Services) -> int:
+    async def work(services: Core) -> int:
         server.freeze_startup_heap()
         await serve(services, sandbox=not args.no_sandbox)
         return EXIT_OK
@@ -135,10 +134,10 @@ async def serve(core: Core, *, sandbox: bool = True) -> None:
 
 
 async def cmd_qwc(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
-    async def work(services: Services) -> int:
+    async def work(services: Core) -> int:
         async with db.session_scope(services.sessions) as session:
-            owner_id = await kept.get_or_create(session, "qbwc_owner_id", qwc.new_guid)
-            file_id = await kept.get_or_create(session, "qbwc_file_id", qwc.new_guid)
+            owner_id = await app_settings.get_or_create(session, "qbwc_owner_id", qwc.new_guid)
+            file_id = await app_settings.get_or_create(session, "qbwc_file_id", qwc.new_guid)
         url = args.url.rstrip("/")
         base = url.rsplit("/qbwc", 1)[0] if url.endswith("/qbwc") else url
         try:
@@ -165,7 +164,7 @@ async def cmd_qwc(args: argparse.Namespace, settings: Settings, out: TextIO, err
 async def cmd_accounts_sync(
     args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO
 ) -> int:
-    async def work(services: Services) -> int:
+    async def work(services: Core) -> int:
         async with db.session_scope(services.sessions) as session:
             change = await rebind.pending_rebind(session)
             confirmed = change.opened if change is not None and args.yes else None
@@ -211,7 +210,7 @@ def _print_rebind(change: rebind.Rebind, confirmed: bool, out: TextIO) -> None:
 
 
 async def cmd_assign(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
-    async def work(services: Services) -> int:
+    async def work(services: Core) -> int:
         async with db.session_scope(services.sessions) as session:
             report = await assign_pattern(
                 session,
@@ -233,7 +232,7 @@ async def cmd_assign(args: argparse.Namespace, settings: Settings, out: TextIO, 
 
 
 async def cmd_export(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
-    async def work(services: Services) -> int:
+    async def work(services: Core) -> int:
         async with db.session_scope(services.sessions) as session:
             start = await export.start_export(session, actor=operator(), surface=Surface.CLI)
         if start.already_running is not None:

@@ -32,15 +32,11 @@ class Core:
         await self.engine.dispose()
 
 
-Services = Core
-"""The name the features still use for the core (it was a mutable container before issue 13)."""
-
-
-async def open_services(settings: Settings, *, clock: Clock = utcnow) -> Services:
+async def open_core(settings: Settings, *, clock: Clock = utcnow) -> Core:
     """Connect to the database and bring its schema up to date."""
     engine = db.make_engine(settings.database_url)
     await db.upgrade(engine)
-    return Services(
+    return Core(
         settings=settings,
         engine=engine,
         sessions=db.make_session_factory(engine, clock=clock),

@@ -22,12 +22,12 @@ from sqlalchemy import text
 from bot import __version__
 from bot.app import App, SlackParts, build_app
 from bot.config import Settings
-from bot.connection import views as connection_view
+from bot.connection import views
 from bot.connection.words import full_text
 from bot.core import Core
-from bot.digests import service as digests
-from bot.procore import link as procore_link
-from bot.slack import bolt as slack_app
+from bot.digests import service
+from bot.procore import link
+from bot.slack import bolt
 from bot.store import db
 from bot.webconnector.backend import QbwcBackend
 from bot.webconnector.queries import last_web_connector_contact
@@ -56,9 +56,7 @@ async def healthz(request: web.Request) -> web.Response:
             contact = await last_web_connector_contact(session)
         body["last_web_connector_contact"] = contact.isoformat() if contact else None
         async with services.sessions() as session:
-            view = await connection_view.current(
-                session, now=services.clock(), settings=services.settings
-            )
+            view = await views.current(session, now=services.clock(), settings=services.settings)
         body["quickbooks"] = {
             "state": view.state.value,
             "message": full_text(view),
@@ -68,9 +66,9 @@ async def healthz(request: web.Request) -> web.Response:
         log.warning("health check: database unreachable: %s", exc)
         body["database"] = f"error: {type(exc).__name__}"
     body["scheduler"] = "running" if request.app[SCHEDULER].running else "stopped"
-    if procore_link.PROCORE in request.app:  # only when the link is on
+    if link.PROCORE in request.app:  # only when the link is on
         try:
-            body["procore"] = await procore_link.health_json(request.app[procore_link.PROCORE])
+            body["procore"] = await link.health_json(request.app[link.PROCORE])
         except Exception as exc:  # the database error is reported above
             body["procore"] = {"state": "error", "message": type(exc).__name__}
     body["status"] = "ok" if body["database"] == "ok" else "degraded"
@@ -96,7 +94,7 @@ def serve(app: App) -> web.Application:
     if app.slack is not None:
         _mount_slack(web_app, app.slack, app.core.settings)
     if app.procore is not None:  # POST /procore/webhook, start-up reconcile, write-back
-        procore_link.mount(web_app, app.procore)
+        link.mount(web_app, app.procore)
     web_app.on_startup.append(_start_scheduler)
     web_app.on_cleanup.append(_stop_scheduler)
     return web_app
@@ -106,9 +104,9 @@ def _mount_slack(web_app: web.Application, slack: SlackParts, settings: Settings
     """POST /slack/events (with a signing secret; Socket Mode needs none), then the lifetimes."""
     if settings.slack_signing_secret is not None:
         secret = settings.slack_signing_secret.get_secret_value()
-        web_app.router.add_post(slack_app.EVENTS_PATH, slack_app.events_handler(slack.bolt, secret))
+        web_app.router.add_post(bolt.EVENTS_PATH, bolt.events_handler(slack.bolt, secret))
     web_app.cleanup_ctx.append(_slack_lifetime(slack, settings))
-    web_app.cleanup_ctx.append(digests.lifetime(slack.digests))  # schedules from the database
+    web_app.cleanup_ctx.append(service.lifetime(slack.digests))  # schedules from the database
 
 
 def _slack_lifetime(
@@ -122,7 +120,7 @@ def _slack_lifetime(
         client.session = aiohttp.ClientSession()
         await slack.refresher.start()
         warm = asyncio.create_task(slack.review.warm(), name="gl-account-index")
-        socket = slack_app.socket_mode(slack.bolt, settings, client)
+        socket = bolt.socket_mode(slack.bolt, settings, client)
         try:
             yield
         finally:

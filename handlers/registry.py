@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
-from bot.core import Services
+from bot.core import Core
 from bot.costcodes.domain import Caller
 from bot.costcodes.slack_import import SlackImport
 from bot.home.service import HomeTabs
@@ -23,7 +23,7 @@ from handlers import imports as import_listeners
 
 
 def inject(
-    services: Services, review: Review, home: HomeTabs, imports: SlackImport
+    services: Core, review: Review, home: HomeTabs, imports: SlackImport
 ) -> Callable[..., Awaitable[BoltResponse | None]]:
     """Global middleware: listeners can take `services`, `review`, `home`, `imports`, `caller`."""
 
@@ -41,7 +41,7 @@ def inject(
 
 
 def register_all(
-    app: AsyncApp, services: Services, review: Review, home: HomeTabs, imports: SlackImport
+    app: AsyncApp, services: Core, review: Review, home: HomeTabs, imports: SlackImport
 ) -> None:
     app.middleware(inject(services, review, home, imports))
     commands.register(app)

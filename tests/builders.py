@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlmodel import col, select
 
 from bot.cli import run
-from bot.core import Services
+from bot.core import Core
 from bot.server import build_web_app
 from bot.store.models import CostCode
 from tests.fakes.slack_api import FakeSlack
@@ -30,7 +30,7 @@ async def serving(app: web.Application) -> AsyncIterator[TestClient]:
         yield client
 
 
-def served(services: Services) -> AbstractAsyncContextManager[TestClient]:
+def served(services: Core) -> AbstractAsyncContextManager[TestClient]:
     """The real server (`build_web_app(services)`) with a client for it."""
     return serving(build_web_app(services))
 
@@ -48,14 +48,14 @@ async def started_fake_slack() -> AsyncIterator[FakeSlack]:
         await fake.stop()
 
 
-async def codes(services: Services) -> dict[str, CostCode]:
+async def codes(services: Core) -> dict[str, CostCode]:
     """Every stored cost code by its code, in code order."""
     async with services.sessions() as session:
         rows = (await session.exec(select(CostCode).order_by(col(CostCode.code)))).all()
     return {row.code: row for row in rows}
 
 
-async def cli(services: Services, *argv: str) -> tuple[int, str, str]:
+async def cli(services: Core, *argv: str) -> tuple[int, str, str]:
     """`costcodes ARGV…` run in this process: its exit code, standard output and error."""
     out, err = io.StringIO(), io.StringIO()
     code = await run(list(argv), settings=services.settings, out=out, err=err)

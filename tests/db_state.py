@@ -7,12 +7,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
-from bot.core import Services
+from bot.core import Core
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
 
 
-async def snapshot(services: Services, *, ignore: tuple[str, ...] = ()) -> Snapshot:
+async def snapshot(services: Core, *, ignore: tuple[str, ...] = ()) -> Snapshot:
     """Each table's rows (every column), in a stable order; `ignore` leaves tables out."""
     found: Snapshot = {}
     async with services.engine.connect() as conn:

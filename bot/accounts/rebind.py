@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.accounts import chart as accounts
-from bot.connection import service as connection
+from bot.accounts import chart
+from bot.connection import service
 from bot.store.models import QbConnection, QbwcJob
 from qbd.companyfile import CompanyFile
 
@@ -39,10 +39,10 @@ class SyncRequest:
 
 async def pending_rebind(session: AsyncSession) -> Rebind | None:
     """A sync now would re-bind (the open file is not the chart's), or None."""
-    row = await session.get(QbConnection, connection.ROW_ID)
+    row = await session.get(QbConnection, service.ROW_ID)
     if row is None:
         return None
-    bound, opened = connection.bound_file(row), connection.open_file(row)
+    bound, opened = service.bound_file(row), service.open_file(row)
     if bound is None or opened is None or opened.same_as(bound):
         return None
     return Rebind(bound, opened)
@@ -60,7 +60,7 @@ async def request_sync(
     change = await pending_rebind(session)
     if change is not None and (confirmed is None or not confirmed.same_as(change.opened)):
         return SyncRequest(confirm=change)
-    job, created = await accounts.queue_sync(
+    job, created = await chart.queue_sync(
         session, requested_by=requested_by, channel=channel, thread_ts=thread_ts
     )
     if change is None and job.rebind_file is not None:

@@ -13,9 +13,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
-from bot.connection import service as connection
+from bot.connection import service
 from bot.connection.words import ConnectionState, ConnectionView
-from bot.costcodes import counts as queries
+from bot.costcodes import counts
 from bot.costcodes.domain import StatusSummary
 from bot.store.models import ExportBatch, QbConnection
 from bot.webconnector.queries import last_web_connector_contact
@@ -34,8 +34,8 @@ def silence_limit(settings: Settings, *, exporting: bool) -> timedelta:
 
 async def current(session: AsyncSession, *, now: datetime, settings: Settings) -> ConnectionView:
     """The state as people should see it: a long silence shows as waiting for the Web Connector."""
-    found = await session.get(QbConnection, connection.ROW_ID)
-    view = connection.to_view(found) if found is not None else ConnectionView(ConnectionState.OK)
+    found = await session.get(QbConnection, service.ROW_ID)
+    view = service.to_view(found) if found is not None else ConnectionView(ConnectionState.OK)
     if not view.ok:
         return view
     contact = await last_web_connector_contact(session)
@@ -60,5 +60,5 @@ async def status_summary(
     session: AsyncSession, *, now: datetime, settings: Settings
 ) -> StatusSummary:
     """Counts per state, the Web Connector's last contact and the QuickBooks connection."""
-    summary = await queries.status_summary(session, settings)
+    summary = await counts.status_summary(session, settings)
     return replace(summary, connection=await current(session, now=now, settings=settings))

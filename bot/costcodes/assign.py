@@ -11,7 +11,7 @@ from fnmatch import fnmatchcase
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.accounts import chart as accounts
+from bot.accounts import chart
 from bot.costcodes import bulk
 from bot.costcodes.domain import Surface
 from bot.errors import NotFound
@@ -35,8 +35,8 @@ async def assign_pattern(
     surface: Surface,
 ) -> AssignReport:
     """Pick accounts for every code matching `pattern` (a code or a glob), as a Slack pick would."""
-    income_account = await accounts.find_account(session, income)
-    expense_account = await accounts.find_account(session, expense) if expense else None
+    income_account = await chart.find_account(session, income)
+    expense_account = await chart.find_account(session, expense) if expense else None
     codes = (await session.exec(select(CostCode).order_by(col(CostCode.code)))).all()
     matched = [code for code in codes if fnmatchcase(code.code, pattern)]
     if not matched:

@@ -22,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks.imports import ACCEPTED_TYPES, import_modal, import_report_message
 from blocks.imports import import_unusable_message as unusable_message
 from blocks.messages import error_message
-from bot.core import Services
+from bot.core import Core
 from bot.costcodes import intake
 from bot.costcodes.domain import Caller, Surface
 from bot.errors import CostCodeError
@@ -84,9 +84,7 @@ def problem(submission: ImportSubmission) -> str | None:
 class SlackImport:
     """Opens the import modal and runs a submitted one."""
 
-    def __init__(
-        self, services: Services, client: AsyncWebClient, permissions: Permissions
-    ) -> None:
+    def __init__(self, services: Core, client: AsyncWebClient, permissions: Permissions) -> None:
         self._services = services
         self._client = client
         self._permissions = permissions

@@ -9,12 +9,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
-from bot.connection import views as connection_view
+from bot.connection import views
 from bot.costcodes import counts as queries
 from bot.costcodes.domain import State
 from bot.digests.views import DigestView, LastExport
 from bot.home.views import WaitingCode
-from bot.procore import state as procore_state
+from bot.procore import state
 from bot.store.models import CostCode, ExportBatch
 from bot.webconnector.queries import last_web_connector_contact
 from bot.webconnector.states import BatchState
@@ -41,11 +41,9 @@ async def load_view(
         last_contact=contact,
         contact_stale=contact is None or now - contact > _silence(settings),
         connection=(
-            None
-            if settings is None
-            else await connection_view.current(session, now=now, settings=settings)
+            None if settings is None else await views.current(session, now=now, settings=settings)
         ),
-        procore=await procore_state.health_if_on(session, settings),
+        procore=await state.health_if_on(session, settings),
     )
 
 

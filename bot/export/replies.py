@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from blocks.accounts import sync_done_message
 from blocks.export import final_message, silence_message, stale_message, status_message
-from bot.connection import views as connection_view
+from bot.connection import views
 from bot.core import Core
 from bot.costcodes.domain import ExportProgress, ListFilter
 from bot.export.progress import load_progress
@@ -60,9 +60,7 @@ class ExportReporter:
     async def _progress(self, session: AsyncSession, batch_id: int) -> ExportProgress:
         """Where the export stands, with QuickBooks' connection (trouble holds it on screen)."""
         services = self.services
-        view = await connection_view.current(
-            session, now=services.clock(), settings=services.settings
-        )
+        view = await views.current(session, now=services.clock(), settings=services.settings)
         return await load_progress(session, batch_id, connection=view)
 
     async def post_status(self, batch_id: int, channel: str, thread_ts: str) -> None:

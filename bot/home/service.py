@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.home import home_view, post_list_modal
-from bot.connection import views as connection_view
+from bot.connection import views
 from bot.connection.words import full_text
 from bot.core import Core
 from bot.costcodes import counts as queries
@@ -108,9 +108,7 @@ class HomeTabs:
         async with self._review.reads.sessions() as session:
             counts = await queries.count_by_state(session)
             contact = await last_web_connector_contact(session)
-            health = await connection_view.current(
-                session, now=now, settings=self._services.settings
-            )
+            health = await views.current(session, now=now, settings=self._services.settings)
             summary = HomeSummary(
                 counts=counts,
                 oldest_waiting=await digest_queries.oldest_ready_code(session),

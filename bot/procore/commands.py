@@ -6,7 +6,7 @@ import argparse
 from datetime import datetime
 from typing import TextIO
 
-from bot.core import Services
+from bot.core import Core
 from bot.procore import state
 from bot.procore.link import ProcoreLink
 from bot.store import db
@@ -18,7 +18,7 @@ LINK_OFF = (
 )
 
 
-async def connect(services: Services, args: argparse.Namespace, out: TextIO) -> int:
+async def connect(services: Core, args: argparse.Namespace, out: TextIO) -> int:
     link = ProcoreLink(services)
     try:
         done = await link.connect(args.url)
@@ -31,7 +31,7 @@ async def connect(services: Services, args: argparse.Namespace, out: TextIO) -> 
     return EXIT_OK
 
 
-async def sync(services: Services, args: argparse.Namespace, out: TextIO) -> int:
+async def sync(services: Core, args: argparse.Namespace, out: TextIO) -> int:
     link = ProcoreLink(services)
     try:
         report = await link.reconcile()
@@ -59,7 +59,7 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "never"
 
 
-async def status(services: Services, args: argparse.Namespace, out: TextIO) -> int:
+async def status(services: Core, args: argparse.Namespace, out: TextIO) -> int:
     settings = services.settings
     async with db.session_scope(services.sessions) as session:
         health = await state.health(session, settings.procore_company_id or 0)

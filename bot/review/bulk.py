@@ -28,9 +28,9 @@ from blocks.bulk import (
     reject_modal,
     rejected_reply,
 )
-from bot.accounts import chart as accounts
+from bot.accounts import chart
 from bot.accounts.chart import Purpose
-from bot.core import Services
+from bot.core import Core
 from bot.costcodes import bulk, statemachine
 from bot.costcodes.domain import (
     AccountView,
@@ -94,7 +94,7 @@ def reason_problem(reason: str) -> str | None:
 class BulkReview:
     def __init__(
         self,
-        services: Services,
+        services: Core,
         client: AsyncWebClient,
         refresher: Refresher,
         permissions: Permissions,
@@ -167,10 +167,10 @@ class BulkReview:
             raise RuleViolation("Choose a GL Account – Income.")
         now = self.services.clock()
         async with self._session() as session:
-            income = await accounts.get_account(session, choice.income_id)
+            income = await chart.get_account(session, choice.income_id)
             wanted: dict[str, int | None] = {bulk.INCOME: income.id}
             if choice.expense_id is not None:
-                wanted[bulk.EXPENSE] = (await accounts.get_account(session, choice.expense_id)).id
+                wanted[bulk.EXPENSE] = (await chart.get_account(session, choice.expense_id)).id
             division = meta.get("division")
             if division is not None:
                 codes = await bulk.ready_in_division(session, str(division))
@@ -197,7 +197,7 @@ class BulkReview:
             )
         outcome = ApplyOutcome(
             scope=str(scope),
-            account=accounts.to_view(income).label,
+            account=chart.to_view(income).label,
             changed=len(done.change),
             kept=tuple(code.code for code in done.kept),
             skipped=len(done.skipped),
@@ -229,7 +229,7 @@ class BulkReview:
                     if value is not None and getattr(code, key) is None
                 }
                 for value in wanted.values():
-                    await accounts.get_account(session, int(value))  # still in QuickBooks
+                    await chart.get_account(session, int(value))  # still in QuickBooks
                 if wanted:
                     await statemachine.edit(
                         session,

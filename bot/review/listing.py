@@ -29,7 +29,7 @@ from bot.costcodes.domain import (
 )
 from bot.export.start import active_batch
 from bot.review import suggestions
-from bot.slack import refresher as refresh
+from bot.slack import refresher
 from bot.store.models import CostCode, ExportBatch, GLAccount, PostedMessage, RejectBatch
 
 KIND = "list"
@@ -186,7 +186,7 @@ async def read_banner(session: AsyncSession, raw: str | None, now: datetime) -> 
     )
 
 
-def list_renderer(clock: refresh.Clock) -> refresh.Renderer:
+def list_renderer(clock: refresher.Clock) -> refresher.Renderer:
     """Renders a posted list copy as it is now; registered with the refresher for kind "list"."""
 
     async def render(session: AsyncSession, row: PostedMessage) -> dict[str, Any] | None:
@@ -275,7 +275,7 @@ async def mark_copies(
     where = (col(PostedMessage.kind) == KIND) & showing & recent
     clicked = list(also)
     urgent = col(PostedMessage.id).in_(clicked) if clicked else None
-    await refresh.mark_dirty(
+    await refresher.mark_dirty(
         session, where, urgent=urgent, last_change_by=changed_by, last_change_at=now
     )
 
@@ -294,7 +294,7 @@ async def mark_copies_showing(
     where = (col(PostedMessage.kind) == KIND) & recent & showing
     clicked = list(also)
     urgent = col(PostedMessage.id).in_(clicked) if clicked else None
-    await refresh.mark_dirty(
+    await refresher.mark_dirty(
         session, where, urgent=urgent, last_change_by=changed_by, last_change_at=now
     )
 

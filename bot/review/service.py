@@ -29,7 +29,7 @@ from bot.accounts import chart as accounts
 from bot.accounts import rebind as rebinding
 from bot.accounts.chart import Purpose
 from bot.accounts.index import AccountIndex
-from bot.connection import views as connection_view
+from bot.connection import views
 from bot.core import Core
 from bot.costcodes import statemachine
 from bot.costcodes.domain import (
@@ -303,7 +303,7 @@ class Review:
 
     async def status(self) -> StatusSummary:
         async with self.services.sessions() as session:
-            return await connection_view.status_summary(
+            return await views.status_summary(
                 session, now=self.services.clock(), settings=self.services.settings
             )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.core import Services
+from bot.core import Core
 from bot.sandbox import example_data, mode
 from bot.sandbox.app import Sandbox
 
@@ -15,8 +15,8 @@ __all__ = ["Sandbox", "prepare", "wanted"]
 wanted = mode.wanted
 
 
-async def prepare(services: Services) -> tuple[Services, Sandbox]:
-    """Services whose Slack settings lead back to this server, with the examples loaded."""
+async def prepare(services: Core) -> tuple[Core, Sandbox]:
+    """Core whose Slack settings lead back to this server, with the examples loaded."""
     services = mode.sandbox_services(services)
     await mode.seed_examples(services)
     settings = services.settings

@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from bot.accounts import chart as accounts
 from bot.config import Settings
-from bot.core import Services
+from bot.core import Core
 from bot.costcodes import intake
 from bot.costcodes.domain import Surface
 from bot.sandbox.example_data import COST_CODES, EXAMPLES, example_accounts
@@ -61,11 +61,11 @@ def sandbox_settings(settings: Settings) -> Settings:
     return settings.model_copy(update=update)
 
 
-def sandbox_services(services: Services) -> Services:
+def sandbox_services(services: Core) -> Core:
     return dataclasses.replace(services, settings=sandbox_settings(services.settings))
 
 
-async def seed_examples(services: Services, examples: Path = EXAMPLES) -> None:
+async def seed_examples(services: Core, examples: Path = EXAMPLES) -> None:
     """Example GL accounts and cost codes, each only into an empty table."""
     async with db.session_scope(services.sessions) as session:
         account_count = (await session.exec(select(func.count()).select_from(GLAccount))).one()

@@ -22,12 +22,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import __version__
 from bot.accounts.chart import apply_chart
 from bot.accounts.memory import release_sync_garbage
-from bot.connection import service as connection
+from bot.connection import service
 from bot.core import Core
 from bot.store import db
 from bot.store.models import QbwcTicket
-from bot.webconnector import guard as qbwc_guard
-from bot.webconnector import states
+from bot.webconnector import guard, states
 from bot.webconnector.match import AnswerMismatch
 from bot.webconnector.match import check as answer_check
 from bot.webconnector.states import JobState, TicketState
@@ -174,7 +173,7 @@ class QbwcBackend:
                 found.qbxml_version = _version(hcp_response, major, minor)
                 found.company_file = company_file or None
                 found.company_name = company_name(hcp_response)
-            permit = await qbwc_guard.permit(session, found, now=self.services.clock())
+            permit = await guard.permit(session, found, now=self.services.clock())
             work = await claim_next(
                 session, found.ticket, codes=permit.codes, accept_job=permit.accepts
             )
@@ -223,7 +222,7 @@ class QbwcBackend:
         """Apply one answer; a negative number means the session must stop with last_error."""
         now = self.services.clock()
         if hresult and not is_our_fault(hresult):  # connection trouble: the work waits
-            ticket.last_error = await qbwc_guard.on_trouble(
+            ticket.last_error = await guard.on_trouble(
                 session, ticket, in_flight, hresult, message, now=now, where="receiveResponseXML"
             )
             return -1
@@ -262,7 +261,7 @@ class QbwcBackend:
             await requeue_in_flight(session, in_flight)
             ticket.last_error = exc.message
             return -1
-        await connection.clear(session, now=now)  # a good update ends any connection trouble
+        await service.clear(session, now=now)  # a good update ends any connection trouble
         return None
 
     async def _apply_accounts(
@@ -287,7 +286,7 @@ class QbwcBackend:
             )
             return 1
         counts = await apply_chart(session, accounts, now=self.services.clock())
-        await qbwc_guard.after_chart(session, ticket, now=self.services.clock())
+        await guard.after_chart(session, ticket, now=self.services.clock())
         await finish_job(session, in_flight["job"], JobState.DONE, result=asdict(counts))
         return 1
 
@@ -310,7 +309,7 @@ class QbwcBackend:
             found = await session.get(QbwcTicket, ticket)
             if found is not None and found.state == TicketState.OPEN:
                 # What was in flight may have run: _abandon has it looked up before re-adding.
-                found.last_error = await qbwc_guard.on_trouble(
+                found.last_error = await guard.on_trouble(
                     session,
                     found,
                     None,

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.connection import service as connection
+from bot.connection import service
 from bot.connection.words import (
     STATE_FOR,
     ConnectionState,
@@ -65,22 +65,22 @@ async def permit(session: AsyncSession, ticket: QbwcTicket, *, now: datetime) ->
     """Compare the open file with the one the chart came from; hold writes on a mismatch."""
     opened = open_file_of(ticket)
     if opened is not None:
-        await connection.note_open(session, opened, now=now)
-    row = await connection.load(session)
-    expected = connection.bound_file(row)
+        await service.note_open(session, opened, now=now)
+    row = await service.load(session)
+    expected = service.bound_file(row)
     if expected is None:
         if opened is not None:
             # The first file ever seen (a database from before this check, or the first sync).
             log.info("QuickBooks company file %s is now the bot's company file", opened.label)
-            await connection.bind(session, opened, now=now)
+            await service.bind(session, opened, now=now)
         return Permit(opened)
     if opened is not None and opened.same_as(expected):
         if row.state == ConnectionState.WRONG_FILE.value:
-            await connection.clear(session, now=now)
+            await service.clear(session, now=now)
         return Permit(opened)
     words = wrong_file_words(opened, expected)
     log.warning("nothing written to QuickBooks: %s", words)
-    await connection.set_trouble(session, state=ConnectionState.WRONG_FILE, message=words, now=now)
+    await service.set_trouble(session, state=ConnectionState.WRONG_FILE, message=words, now=now)
     view = ConnectionView(ConnectionState.WRONG_FILE, open_file=opened, expected_file=expected)
     return Permit(opened, codes=False, same_file=False, hold=web_connector_text(view))
 
@@ -89,8 +89,8 @@ async def after_chart(session: AsyncSession, ticket: QbwcTicket, *, now: datetim
     """A chart of accounts was applied: it came from the open file, which is bound from now on."""
     opened = open_file_of(ticket)
     if opened is not None:
-        await connection.bind(session, opened, now=now)
-        await connection.clear(session, now=now)
+        await service.bind(session, opened, now=now)
+        await service.clear(session, now=now)
 
 
 async def on_trouble(
@@ -118,11 +118,11 @@ async def on_trouble(
         await hold_in_flight(session, in_flight, f"held: {meaning.words} ({hresult})")
     words = meaning.words
     if state is ConnectionState.WRONG_FILE:
-        words += belong_words(connection.bound_file(await connection.load(session)))
-    row = await connection.set_trouble(
+        words += belong_words(service.bound_file(await service.load(session)))
+    row = await service.set_trouble(
         session, state=state, message=words, hresult=hresult or None, now=now
     )
-    return web_connector_text(connection.to_view(row))
+    return web_connector_text(service.to_view(row))
 
 
 async def hold_in_flight(session: AsyncSession, in_flight: dict[str, Any], detail: str) -> None:

@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.accounts.chart import ACCOUNTS_SYNC
 from bot.costcodes import statemachine
 from bot.costcodes.domain import State, Surface
-from bot.procore import outbox as procore_outbox
+from bot.procore import outbox
 from bot.store import db
 from bot.store.models import CostCode, ExportBatch, GLAccount, QbwcJob
 from bot.webconnector import preflight, states
@@ -212,7 +212,7 @@ async def _settle(
             finished += len(moved)
         if target is State.SUCCESS:  # in this transaction: the ListIDs go back to Procore once
             for code in moved:
-                await procore_outbox.enqueue(session, code)
+                await outbox.enqueue(session, code)
     return finished
 
 

@@ -4,7 +4,7 @@ import io
 from pathlib import Path
 
 from bot.cli import run
-from bot.core import Services
+from bot.core import Core
 from bot.progress import ProgressBar
 from bot.sandbox.example_data import COST_CODES
 
@@ -14,7 +14,7 @@ class TTY(io.StringIO):
         return True
 
 
-async def test_status_counts_every_state(services: Services) -> None:
+async def test_status_counts_every_state(services: Core) -> None:
     await run(
         ["import", str(COST_CODES)],
         settings=services.settings,
@@ -51,7 +51,7 @@ def test_progress_bar_draws_only_on_a_terminal() -> None:
     assert plain.getvalue() == ""
 
 
-async def test_large_import_shows_progress(services: Services, tmp_path: Path) -> None:
+async def test_large_import_shows_progress(services: Core, tmp_path: Path) -> None:
     path = tmp_path / "many.csv"
     path.write_text("code,description\n" + "".join(f"X-{n},Item {n}\n" for n in range(1500)))
     err = TTY()

@@ -3,21 +3,21 @@ from __future__ import annotations
 from lxml import etree
 from sqlmodel import select
 
-from bot.accounts import chart as accounts
-from bot.core import Services
+from bot.accounts import chart
+from bot.core import Core
 from bot.sandbox.example_data import COST_CODES, example_accounts
 from bot.store import db
 from bot.store.models import AuditEvent, QbwcJob
 from tests.builders import cli
 
 
-async def _seed(services: Services) -> None:
+async def _seed(services: Core) -> None:
     async with db.session_scope(services.sessions) as session:
-        await accounts.apply_chart(session, example_accounts())
+        await chart.apply_chart(session, example_accounts())
     assert (await cli(services, "import", str(COST_CODES)))[0] == 0
 
 
-async def test_qwc_keeps_its_ids_and_requires_https(services: Services) -> None:
+async def test_qwc_keeps_its_ids_and_requires_https(services: Core) -> None:
     code, first, _ = await cli(services, "qwc", "--url", "https://bot.example.com/qbwc")
     assert code == 0
     root = etree.fromstring(first.encode())
@@ -35,7 +35,7 @@ async def test_qwc_keeps_its_ids_and_requires_https(services: Services) -> None:
     assert (await cli(services, "qwc", "--url", "http://localhost:3000/qbwc"))[0] == 0
 
 
-async def test_accounts_sync_queues_one_job(services: Services) -> None:
+async def test_accounts_sync_queues_one_job(services: Core) -> None:
     code, out, _ = await cli(services, "accounts", "sync")
     assert code == 0 and "queued" in out
     code, out, _ = await cli(services, "accounts", "sync")
@@ -45,7 +45,7 @@ async def test_accounts_sync_queues_one_job(services: Services) -> None:
     assert [(j.kind, j.state) for j in jobs] == [("accounts_sync", "pending")]
 
 
-async def test_assign_by_glob_then_export(services: Services) -> None:
+async def test_assign_by_glob_then_export(services: Core) -> None:
     await _seed(services)
     code, out, _ = await cli(
         services, "assign", "03-*", "--income", "4000", "--expense", "Job Costs:Job Materials"
@@ -63,7 +63,7 @@ async def test_assign_by_glob_then_export(services: Services) -> None:
     assert ("assign", "cli") in actions and ("export", "cli") in actions
 
 
-async def test_assign_refuses_unknown_accounts_and_patterns(services: Services) -> None:
+async def test_assign_refuses_unknown_accounts_and_patterns(services: Core) -> None:
     await _seed(services)
     code, _, err = await cli(services, "assign", "03-*", "--income", "Nope")
     assert code == 1 and 'no active GL account with the full name or number "Nope"' in err
@@ -71,6 +71,6 @@ async def test_assign_refuses_unknown_accounts_and_patterns(services: Services) 
     assert code == 1 and 'No cost code matches "99-*"' in err
 
 
-async def test_status_shows_the_web_connector_contact(services: Services) -> None:
+async def test_status_shows_the_web_connector_contact(services: Core) -> None:
     code, out, _ = await cli(services, "status")
     assert code == 0 and out.splitlines()[-2] == "Web Connector last contact: never"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import Services
+from bot.core import Core
 from tests.browser.conftest import local  # noqa: F401  (fixture)
 from tests.browser.sandbox_env import Local
 from tests.builders import cli, served
@@ -22,7 +22,7 @@ from tests.db_state import snapshot
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
-async def test_healthz_refuses_other_methods_with_405(services: Services, method: str) -> None:
+async def test_healthz_refuses_other_methods_with_405(services: Core, method: str) -> None:
     before = await snapshot(services)
     async with served(services) as client:
         response = await client.request(method, "/healthz", data=b"{}")
@@ -34,7 +34,7 @@ async def test_healthz_refuses_other_methods_with_405(services: Services, method
 @pytest.mark.parametrize(
     "query", ["?x=1", "?%ff%fe", "?" + "a" * 4000, "?database=down&status=ok", "?;;;&&=="]
 )
-async def test_healthz_ignores_any_query(services: Services, query: str) -> None:
+async def test_healthz_ignores_any_query(services: Core, query: str) -> None:
     async with served(services) as client:
         response = await client.get("/healthz" + query)
         assert response.status == 200
@@ -200,7 +200,7 @@ FILES: list[tuple[str, str, bytes, str]] = [
 ]
 
 
-async def _import(services: Services, path: Path) -> tuple[int, str, str]:
+async def _import(services: Core, path: Path) -> tuple[int, str, str]:
     return await cli(services, "import", str(path))
 
 
@@ -208,7 +208,7 @@ async def _import(services: Services, path: Path) -> tuple[int, str, str]:
     ("name", "content", "reason"), [f[1:] for f in FILES], ids=[f[0] for f in FILES]
 )
 async def test_an_unusable_file_is_refused_with_exit_2_and_nothing_written(
-    services: Services, tmp_path: Path, name: str, content: bytes, reason: str
+    services: Core, tmp_path: Path, name: str, content: bytes, reason: str
 ) -> None:
     path = tmp_path / name
     path.write_bytes(content)
@@ -223,7 +223,7 @@ async def test_an_unusable_file_is_refused_with_exit_2_and_nothing_written(
     assert await snapshot(services) == before
 
 
-async def test_a_file_over_the_limit_is_refused_unread(services: Services, tmp_path: Path) -> None:
+async def test_a_file_over_the_limit_is_refused_unread(services: Core, tmp_path: Path) -> None:
     path = tmp_path / "huge.csv"
     with path.open("wb") as handle:  # sparse: 65 MB on paper, nothing on disk
         handle.truncate(65 * 1024 * 1024)
@@ -235,7 +235,7 @@ async def test_a_file_over_the_limit_is_refused_unread(services: Services, tmp_p
 
 @pytest.mark.parametrize("kind", ["missing", "folder", "device", "fifo", "unreadable"])
 async def test_a_path_that_is_not_a_readable_file_is_refused(
-    services: Services, tmp_path: Path, kind: str
+    services: Core, tmp_path: Path, kind: str
 ) -> None:
     path = tmp_path / "codes.csv"
     if kind == "folder":
@@ -256,7 +256,7 @@ async def test_a_path_that_is_not_a_readable_file_is_refused(
 
 
 async def test_json_whose_entries_are_not_objects_refuses_each_row(
-    services: Services, tmp_path: Path
+    services: Core, tmp_path: Path
 ) -> None:
     path = tmp_path / "codes.json"
     path.write_text(json.dumps([1, "x", None, [], {"code": {"a": 1}, "description": "x"}]))

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import col, select
 
-from bot.core import Services
+from bot.core import Core
 from bot.costcodes import intake
 from bot.costcodes.domain import Surface
 from bot.slack import refresher
@@ -35,19 +35,19 @@ def clock() -> FakeClock:
     return FakeClock(FAR)
 
 
-async def _audit_times(services: Services, action: str) -> set[datetime]:
+async def _audit_times(services: Core, action: str) -> set[datetime]:
     async with services.sessions() as session:
         events = await session.exec(select(AuditEvent.at).where(AuditEvent.action == action))
         return set(events.all())
 
 
-async def _codes(services: Services) -> list[CostCode]:
+async def _codes(services: Core) -> list[CostCode]:
     async with services.sessions() as session:
         return list((await session.exec(select(CostCode).order_by(col(CostCode.code)))).all())
 
 
 async def test_an_import_and_an_update_stamp_codes_and_audit_by_the_clock(
-    services: Services, clock: FakeClock
+    services: Core, clock: FakeClock
 ) -> None:
     rows = [intake.Row(2, "03-300", "Concrete", None), intake.Row(3, "03-310", "Forms", None)]
     await intake.import_in_transaction(
@@ -67,7 +67,7 @@ async def test_an_import_and_an_update_stamp_codes_and_audit_by_the_clock(
 
 
 async def test_an_export_through_the_web_connector_is_stamped_by_the_clock(
-    services: Services, clock: FakeClock
+    services: Core, clock: FakeClock
 ) -> None:
     async with qbwc_env(services) as env:
         await env.sync_accounts()
@@ -103,7 +103,7 @@ async def test_an_export_through_the_web_connector_is_stamped_by_the_clock(
     assert await _audit_times(services, "succeed") == {sent}
 
 
-async def test_a_refresher_mark_is_stamped_by_the_clock(services: Services) -> None:
+async def test_a_refresher_mark_is_stamped_by_the_clock(services: Core) -> None:
     long_ago = datetime(2020, 1, 1, tzinfo=UTC)
     async with db.session_scope(services.sessions) as session:
         row = PostedMessage(channel="C1", ts="1.1", kind="list", updated_at=long_ago)
@@ -116,7 +116,7 @@ async def test_a_refresher_mark_is_stamped_by_the_clock(services: Services) -> N
 
 
 async def test_sessions_of_a_factory_without_a_clock_read_the_real_one(
-    services: Services,
+    services: Core,
 ) -> None:
     before = datetime.now(UTC)
     async with db.make_session_factory(services.engine)() as session:

@@ -10,14 +10,14 @@ from pathlib import Path
 import aiohttp
 
 from bot import __version__
-from bot.core import Services
+from bot.core import Core
 from bot.server import freeze_startup_heap
 from bot.store import db
 from tests.builders import served
 from tests.waiting import eventually_awaited
 
 
-async def test_healthz_reports_database_version_and_migration(services: Services) -> None:
+async def test_healthz_reports_database_version_and_migration(services: Core) -> None:
     async with served(services) as client:
         response = await client.get("/healthz")
         assert response.status == 200
@@ -28,10 +28,8 @@ async def test_healthz_reports_database_version_and_migration(services: Services
     assert body["scheduler"] == "running" and body["last_web_connector_contact"] is None
 
 
-async def test_healthz_says_so_when_the_database_is_down(
-    services: Services, tmp_path: Path
-) -> None:
-    broken = Services(
+async def test_healthz_says_so_when_the_database_is_down(services: Core, tmp_path: Path) -> None:
+    broken = Core(
         settings=services.settings,
         engine=db.make_engine("postgresql+asyncpg://nobody@127.0.0.1:9/none"),
         sessions=services.sessions,

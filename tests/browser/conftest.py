@@ -18,7 +18,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot import sandbox
-from bot.core import Services
+from bot.core import Core
 from bot.server import build_web_app
 from bot.store import db
 from bot.store.models import utcnow
@@ -130,7 +130,7 @@ def sandbox_url(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-async def local(services: Services) -> AsyncIterator[Local]:
+async def local(services: Core) -> AsyncIterator[Local]:
     """Like `costcodes serve` with no Slack settings: sandbox settings, examples, routes."""
     port = free_port()
     settings = make_settings(

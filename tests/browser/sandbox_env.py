@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from bot import sandbox
-from bot.core import Services
+from bot.core import Core
 from bot.costcodes import intake
 from bot.sandbox.example_data import COST_CODES
 from bot.sandbox.workspace import Posted
@@ -34,7 +34,7 @@ NO_SLACK: dict[str, object] = {
 class Local:
     client: TestClient
     sandbox: sandbox.Sandbox
-    services: Services
+    services: Core
 
     async def post(self, path: str, body: object) -> tuple[int, Any]:
         response = await self.client.post(path, json=body)

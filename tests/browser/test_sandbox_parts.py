@@ -15,7 +15,7 @@ from slack_sdk.signature import SignatureVerifier
 from sqlmodel import select
 
 from bot import cli
-from bot.core import Services
+from bot.core import Core
 from bot.sandbox import example_data, mode, slack_requests
 from bot.sandbox.interactions import NotFoundInMessage, action_for
 from bot.sandbox.workspace import BOT_TOKEN, CHANNEL, USER, Posted, ResponseTarget, Workspace
@@ -152,7 +152,7 @@ def test_a_click_is_built_from_the_message_or_as_the_page_shows_it() -> None:
     assert chosen["selected_option"]["text"]["text"] == "One"
 
 
-async def _serve_once(services: Services, sandbox: bool = True, **values: object) -> int:
+async def _serve_once(services: Core, sandbox: bool = True, **values: object) -> int:
     """Run `cli.serve` as `costcodes serve` does; the status of GET /sandbox while it runs."""
     port = free_port()
     given = make_settings(services.settings.database_url, port=port, **{**NO_SLACK, **values})
@@ -173,7 +173,7 @@ async def _serve_once(services: Services, sandbox: bool = True, **values: object
             await task
 
 
-async def test_serve_without_slack_is_the_sandbox_and_with_slack_is_not(services: Services) -> None:
+async def test_serve_without_slack_is_the_sandbox_and_with_slack_is_not(services: Core) -> None:
     assert await _serve_once(services) == 200
     configured = {"slack_bot_token": "xoxb-1", "slack_signing_secret": "secret"}
     assert await _serve_once(services, **configured) == 404

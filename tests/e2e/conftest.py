@@ -8,7 +8,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.core import Services
+from bot.core import Core
 from tests.e2e.served import Served
 from tests.fakes.slack_api import FakeSlack
 from tests.handlers.conftest import fake_slack, seed  # noqa: F401  (fixture)
@@ -19,7 +19,7 @@ MakeServer = Callable[[], Served]
 
 @pytest.fixture
 async def make_server(
-    services: Services,
+    services: Core,
     fake_slack: FakeSlack,  # noqa: F811
     tmp_path: Path,
 ) -> AsyncIterator[MakeServer]:
@@ -40,7 +40,7 @@ async def make_server(
 
 
 async def remote_driver(
-    http: aiohttp.ClientSession, fake: FakeSlack, services: Services
+    http: aiohttp.ClientSession, fake: FakeSlack, services: Core
 ) -> SlackDriver:
     """The scenario driver, sending its signed requests to a server in another process."""
     return SlackDriver(http, fake, services, refresher=None)  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ import aiohttp
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from bot.core import Services
+from bot.core import Core
 from bot.costcodes.assign import assign_pattern
 from bot.costcodes.domain import Surface
 from bot.sandbox.example_data import example_quickbooks
@@ -68,7 +68,7 @@ class CrashingConnector(WebConnectorSimulator):
         raise ServerGone(f"{operation} (answered just before the kill)")
 
 
-async def _age_open_sessions(services: Services) -> None:
+async def _age_open_sessions(services: Core) -> None:
     """As if the Web Connector's next scheduled update came minutes later."""
     long_ago = datetime.now(UTC) - timedelta(minutes=3)
     async with db.session_scope(services.sessions) as session:
@@ -78,7 +78,7 @@ async def _age_open_sessions(services: Services) -> None:
 
 
 async def test_kill_9_at_every_moment_of_an_export_still_ends_in_one_item_per_code(
-    make_server: MakeServer, fake_slack: FakeSlack, services: Services
+    make_server: MakeServer, fake_slack: FakeSlack, services: Core
 ) -> None:
     async with db.session_scope(services.sessions) as session:
         await assign_pattern(

@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 from sqlmodel import select
 
-from bot.core import Services
+from bot.core import Core
 from bot.sandbox.example_data import example_quickbooks
 from bot.store.models import CostCode, ExportBatch
 from qbd.simulator import WebConnectorSimulator
@@ -35,7 +35,7 @@ pytestmark = pytest.mark.skipif(
 
 
 async def test_two_servers_lose_nothing_and_export_each_code_once(
-    make_server: MakeServer, fake_slack: FakeSlack, services: Services
+    make_server: MakeServer, fake_slack: FakeSlack, services: Core
 ) -> None:
     servers = [make_server(), make_server()]
     await asyncio.gather(*(server.start() for server in servers))  # they migrate one at a time

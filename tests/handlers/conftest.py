@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.accounts import chart as accounts
 from bot.app import SlackParts, build_app
-from bot.core import Services
+from bot.core import Core
 from bot.costcodes import intake
 from bot.costcodes.domain import Surface
 from bot.sandbox.example_data import COST_CODES, example_accounts
@@ -33,7 +33,7 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
     await fake.stop()
 
 
-async def seed(services: Services) -> None:
+async def seed(services: Core) -> None:
     """The example chart of accounts and the example cost codes, all Ready to Export."""
     rows, problems = intake.read_file(COST_CODES)
     assert not problems
@@ -47,7 +47,7 @@ async def seed(services: Services) -> None:
 
 @pytest.fixture
 async def make_driver(
-    services: Services, fake_slack: FakeSlack, database_url: str
+    services: Core, fake_slack: FakeSlack, database_url: str
 ) -> AsyncIterator[MakeDriver]:
     """Build the server with Slack settings (ERP_ADMINS etc. as given) and seed the examples."""
     clients: list[TestClient] = []

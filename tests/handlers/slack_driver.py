@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from bot.core import Services
+from bot.core import Core
 from bot.sandbox.slack_requests import (
     FORM,
     action,
@@ -84,7 +84,7 @@ def row_block_id(message: Message, code: str) -> str:
 class SlackDriver:
     client: TestClient
     fake: FakeSlack
-    services: Services
+    services: Core
     refresher: Refresher
     statuses: list[int] = field(default_factory=list)
 

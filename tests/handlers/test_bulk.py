@@ -8,7 +8,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from blocks.ids import ActionId, CallbackId
-from bot.slack import refresher as refresh
+from bot.slack import refresher
 from bot.store.models import AuditEvent, CostCode, GLAccount, PostedMessage
 from tests.blocks.slack_limits import assert_view_within_limits, assert_within_limits
 from tests.handlers.slack_driver import ADMIN, OTHER, SlackDriver, texts
@@ -182,7 +182,7 @@ async def test_accept_suggestions_saves_what_the_page_showed(slack: SlackDriver)
         code.version += 1
         session.add(code)
         await session.flush()
-        await refresh.mark_dirty(session, col(PostedMessage.ts) == message.ts)
+        await refresher.mark_dirty(session, col(PostedMessage.ts) == message.ts)
         await session.commit()
     copy = await posted_list(slack)
     words = "Suggested: 4030 · Construction Income:Time and Materials Revenue"

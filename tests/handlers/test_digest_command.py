@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlmodel import select
 
-from bot.core import Services
+from bot.core import Core
 from bot.digests.jobs import PREFIX
 from bot.server import SCHEDULER
 from bot.store import db
@@ -172,7 +172,7 @@ async def caught_up() -> None:
 
 
 async def test_a_slot_missed_before_start_is_posted_once_and_not_again_after_a_restart(
-    make_driver: MakeDriver, services: Services, clock: FakeClock
+    make_driver: MakeDriver, services: Core, clock: FakeClock
 ) -> None:
     async with db.session_scope(services.sessions) as session:
         yesterday = clock() - timedelta(days=1)

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.accounts import chart as accounts
-from bot.connection import service as connection
+from bot.accounts import chart
+from bot.connection import service
 from bot.sandbox.example_data import example_quickbooks
 from bot.store import db
 from bot.store.models import QbConnection, QbwcJob
@@ -97,7 +97,7 @@ def _other_company() -> QuickBooksSimulator:
 async def _bound_to_northwind(slack: SlackDriver, simulator: QuickBooksSimulator) -> None:
     """A GL account sync from Northwind: its file is the one the chart came from."""
     async with db.session_scope(slack.services.sessions) as session:
-        await accounts.queue_sync(session, requested_by=ADMIN)
+        await chart.queue_sync(session, requested_by=ADMIN)
     assert (await connector(slack, simulator).run_update()).percents[-1] == 100
 
 
@@ -159,7 +159,7 @@ async def test_accounts_sync_from_another_file_asks_then_rebinds(slack: SlackDri
     report = await connector(slack, other).run_update()
     assert report.percents == [50] and report.stopped == "no_request"  # the code was held back
     async with slack.services.sessions() as session:
-        row = await session.get(QbConnection, connection.ROW_ID)
+        row = await session.get(QbConnection, service.ROW_ID)
     assert row is not None and row.bound_company == "Sample Construction Co"
     (done,) = thread_posts(slack, request.ts)
     assert done["text"].startswith("GL accounts refreshed from QuickBooks: 1 new account")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.core import Services
+from bot.core import Core
 from tests.db_state import snapshot
 from tests.fakes.slack_api import FakeSlack
 from tests.handlers.slack_driver import ADMIN, CHANNEL
@@ -54,7 +54,7 @@ ENVELOPES: list[tuple[str, str, Any]] = [
     ("kind", "payload"), [e[1:] for e in ENVELOPES], ids=[e[0] for e in ENVELOPES]
 )
 async def test_a_malformed_or_unhandled_envelope_is_acknowledged_and_the_socket_lives_on(
-    socket_app: Services,  # noqa: F811
+    socket_app: Core,  # noqa: F811
     fake_slack: FakeSlack,
     caplog: pytest.LogCaptureFixture,
     kind: str,

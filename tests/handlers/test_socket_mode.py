@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.core import Services
+from bot.core import Core
 from bot.store.models import CostCode, GLAccount
 from tests.builders import served
 from tests.conftest import make_settings
@@ -21,8 +21,8 @@ from tests.waiting import eventually
 
 @pytest.fixture
 async def socket_app(
-    services: Services, fake_slack: FakeSlack, database_url: str
-) -> AsyncIterator[Services]:
+    services: Core, fake_slack: FakeSlack, database_url: str
+) -> AsyncIterator[Core]:
     """The server with an app token and no signing secret: Slack reaches it only by websocket."""
     fake_slack.socket_mode = True
     settings = make_settings(
@@ -91,18 +91,18 @@ def pick_payload(user: str, listing: Message, block_id: str, account: GLAccount)
     )
 
 
-async def income_account(services: Services, number: str) -> GLAccount:
+async def income_account(services: Core, number: str) -> GLAccount:
     async with services.sessions() as session:
         return (await session.exec(select(GLAccount).where(GLAccount.number == number))).one()
 
 
-async def code_row(services: Services, code: str) -> CostCode:
+async def code_row(services: Core, code: str) -> CostCode:
     async with services.sessions() as session:
         return (await session.exec(select(CostCode).where(CostCode.code == code))).one()
 
 
 async def test_commands_searches_and_picks_travel_over_the_websocket(
-    socket_app: Services, fake_slack: FakeSlack
+    socket_app: Core, fake_slack: FakeSlack
 ) -> None:
     listing = await post_list(fake_slack, ADMIN)
     assert "Ready to Export" in texts(listing)
@@ -132,7 +132,7 @@ async def test_commands_searches_and_picks_travel_over_the_websocket(
 
 
 async def test_a_refusal_over_the_websocket_is_ephemeral_and_changes_nothing(
-    socket_app: Services, fake_slack: FakeSlack
+    socket_app: Core, fake_slack: FakeSlack
 ) -> None:
     listing = await post_list(fake_slack, OTHER)  # anyone may look
     account = await income_account(socket_app, "4000")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
-from bot.core import Services
+from bot.core import Core
 from bot.server import APP
 from bot.slack.bolt import make_client
 from tests.builders import served
@@ -14,7 +14,7 @@ from tests.fakes.slack_api import FakeSlack
 from tests.waiting import eventually
 
 
-async def test_without_slack_settings_there_is_no_slack_route(services: Services) -> None:
+async def test_without_slack_settings_there_is_no_slack_route(services: Core) -> None:
     async with served(services) as client:
         assert (await client.post("/slack/events", data=b"x")).status == 404
         assert (await client.get("/healthz")).status == 200
@@ -22,7 +22,7 @@ async def test_without_slack_settings_there_is_no_slack_route(services: Services
 
 
 async def test_socket_mode_starts_and_stops_with_the_server(
-    services: Services, fake_slack: FakeSlack, database_url: str
+    services: Core, fake_slack: FakeSlack, database_url: str
 ) -> None:
     settings = make_settings(
         database_url,

@@ -6,7 +6,7 @@ from typing import Any
 from bot.accounts import chart as accounts
 from bot.accounts.chart import Purpose
 from bot.accounts.index import AccountIndex
-from bot.core import Services
+from bot.core import Core
 from bot.sandbox.example_data import example_accounts
 from bot.store import db
 from qbd.qbxml.types import AccountInfo
@@ -15,7 +15,7 @@ from tests.waiting import eventually_awaited
 ZEBRA = AccountInfo("Z1", "Zebra Income", "Zebra Income", "4999", "Income", True)
 
 
-async def _seed(services: Services, extra: list[AccountInfo] | None = None) -> None:
+async def _seed(services: Core, extra: list[AccountInfo] | None = None) -> None:
     chart = example_accounts() + (extra or [])
     async with db.session_scope(services.sessions) as session:
         await accounts.apply_chart(session, chart)
@@ -40,7 +40,7 @@ async def _names(index: AccountIndex, query: str) -> list[str]:
     return [a.full_name for a in await index.search(query=query, purpose=Purpose.INCOME)]
 
 
-async def test_index_matches_the_sql_search(services: Services) -> None:
+async def test_index_matches_the_sql_search(services: Core) -> None:
     await _seed(services)
     index = AccountIndex(services.sessions)
     for purpose in Purpose:
@@ -55,7 +55,7 @@ async def test_index_matches_the_sql_search(services: Services) -> None:
     await index.close()
 
 
-async def test_preferred_types_come_first_and_the_cap_holds(services: Services) -> None:
+async def test_preferred_types_come_first_and_the_cap_holds(services: Core) -> None:
     many = [
         AccountInfo(f"X{n}", f"Bulk {n:03d}", f"Bulk {n:03d}", str(9000 + n), "Expense", True)
         for n in range(150)
@@ -72,7 +72,7 @@ async def test_preferred_types_come_first_and_the_cap_holds(services: Services) 
     await index.close()
 
 
-async def test_a_loaded_index_answers_without_the_database(services: Services) -> None:
+async def test_a_loaded_index_answers_without_the_database(services: Core) -> None:
     await _seed(services)
     counting = CountingSessions(services.sessions)
     index = AccountIndex(counting, check_every=3600)  # type: ignore[arg-type]
@@ -84,7 +84,7 @@ async def test_a_loaded_index_answers_without_the_database(services: Services) -
     await index.close()
 
 
-async def test_refresh_picks_up_a_changed_chart(services: Services) -> None:
+async def test_refresh_picks_up_a_changed_chart(services: Core) -> None:
     await _seed(services)
     index = AccountIndex(services.sessions, check_every=3600)
     assert await _names(index, "zebra") == []
@@ -95,7 +95,7 @@ async def test_refresh_picks_up_a_changed_chart(services: Services) -> None:
     await index.close()
 
 
-async def test_a_search_after_the_interval_checks_in_the_background(services: Services) -> None:
+async def test_a_search_after_the_interval_checks_in_the_background(services: Core) -> None:
     await _seed(services)
     index = AccountIndex(services.sessions, check_every=0)
     assert await _names(index, "zebra") == []
@@ -107,7 +107,7 @@ async def test_a_search_after_the_interval_checks_in_the_background(services: Se
     await index.close()
 
 
-async def test_a_failed_check_keeps_the_loaded_chart(services: Services) -> None:
+async def test_a_failed_check_keeps_the_loaded_chart(services: Core) -> None:
     await _seed(services)
     calls = CountingSessions(services.sessions)
     index = AccountIndex(calls, check_every=0)  # type: ignore[arg-type]

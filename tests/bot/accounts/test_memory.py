@@ -17,10 +17,10 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot.accounts import chart as accounts
+from bot.accounts import chart
 from bot.accounts.index import AccountIndex
 from bot.accounts.memory import AFTER_SECONDS
-from bot.core import Services
+from bot.core import Core
 from bot.server import build_web_app
 from bot.store import db
 from bot.store.models import GLAccount
@@ -48,7 +48,7 @@ def full_collections() -> Iterator[list[int]]:
             gc.enable()
 
 
-async def _update(services: Services, quickbooks: QuickBooksSimulator) -> list[int]:
+async def _update(services: Core, quickbooks: QuickBooksSimulator) -> list[int]:
     server = TestServer(build_web_app(services))
     await server.start_server()
     try:
@@ -66,7 +66,7 @@ async def _update(services: Services, quickbooks: QuickBooksSimulator) -> list[i
 
 
 async def test_a_synced_chart_is_stored_found_and_its_garbage_collected(
-    services: Services, full_collections: list[int]
+    services: Core, full_collections: list[int]
 ) -> None:
     quickbooks = QuickBooksSimulator()
     for n in range(3_000):
@@ -78,7 +78,7 @@ async def test_a_synced_chart_is_stored_found_and_its_garbage_collected(
     assert full_collections == []
     for synced in (1, 2):  # a new chart, then the same chart again
         async with db.session_scope(services.sessions) as session:
-            await accounts.queue_sync(session, requested_by="U_ADMIN")
+            await chart.queue_sync(session, requested_by="U_ADMIN")
         assert await _update(services, quickbooks) == [100]
         await eventually(lambda synced=synced: len(full_collections) == synced)  # type: ignore[misc]
     async with services.sessions() as session:
@@ -86,9 +86,9 @@ async def test_a_synced_chart_is_stored_found_and_its_garbage_collected(
     assert count == 3_000
     index = AccountIndex(services.sessions)
     try:
-        found = await index.search(query="cost 02999", purpose=accounts.Purpose.EXPENSE)
-        everything = await index.search(query="division", purpose=accounts.Purpose.EXPENSE)
+        found = await index.search(query="cost 02999", purpose=chart.Purpose.EXPENSE)
+        everything = await index.search(query="division", purpose=chart.Purpose.EXPENSE)
     finally:
         await index.close()
     assert [a.number for a in found] == ["52999"]
-    assert len(everything) == accounts.SEARCH_LIMIT
+    assert len(everything) == chart.SEARCH_LIMIT

@@ -6,10 +6,9 @@ import asyncio
 
 from sqlalchemy import update
 
-from bot.connection import service as connection
-from bot.connection import views as connection_view
+from bot.connection import service, views
 from bot.connection.words import ConnectionState, ConnectionView, full_text, web_connector_text
-from bot.core import Services
+from bot.core import Core
 from bot.store import db
 from bot.store.models import ExportBatch, QbConnection, QbwcTicket
 from qbd.companyfile import CompanyFile
@@ -19,50 +18,48 @@ from tests.conftest import FakeClock
 NORTHWIND = CompanyFile(r"C:\Northwind.qbw", "Northwind Builders")
 
 
-async def _row(services: Services) -> QbConnection:
+async def _row(services: Core) -> QbConnection:
     async with services.sessions() as session:
-        row = await session.get(QbConnection, connection.ROW_ID)
+        row = await session.get(QbConnection, service.ROW_ID)
     assert row is not None
     return row
 
 
-async def test_since_moves_only_when_the_state_changes(
-    services: Services, clock: FakeClock
-) -> None:
+async def test_since_moves_only_when_the_state_changes(services: Core, clock: FakeClock) -> None:
     async with db.session_scope(services.sessions) as session:
-        await connection.set_trouble(
+        await service.set_trouble(
             session, state=ConnectionState.DIALOG, message="a dialog", now=clock()
         )
     first = await _row(services)
     clock.advance(minutes=5)
     async with db.session_scope(services.sessions) as session:
-        await connection.set_trouble(
+        await service.set_trouble(
             session, state=ConnectionState.DIALOG, message="a dialog", now=clock()
         )
     assert (await _row(services)).version == first.version  # the same trouble writes nothing
     async with db.session_scope(services.sessions) as session:
-        await connection.set_trouble(
+        await service.set_trouble(
             session, state=ConnectionState.DIALOG, message="another", now=clock()
         )
     assert (await _row(services)).since == first.since
     clock.advance(minutes=5)
     async with db.session_scope(services.sessions) as session:
-        await connection.clear(session, now=clock())
+        await service.clear(session, now=clock())
     row = await _row(services)
     assert (row.state, row.message, row.since) == ("ok", None, clock())
 
 
-async def test_concurrent_writers_both_land(services: Services, clock: FakeClock) -> None:
+async def test_concurrent_writers_both_land(services: Core, clock: FakeClock) -> None:
     async with db.session_scope(services.sessions) as session:
-        await connection.load(session)
+        await service.load(session)
 
     async def write(state: ConnectionState) -> None:
         async with db.session_scope(services.sessions) as session:
-            await connection.set_trouble(session, state=state, message=state.value, now=clock())
+            await service.set_trouble(session, state=state, message=state.value, now=clock())
 
     async def note() -> None:
         async with db.session_scope(services.sessions) as session:
-            await connection.note_open(session, NORTHWIND, now=clock())
+            await service.note_open(session, NORTHWIND, now=clock())
 
     await asyncio.gather(write(ConnectionState.DIALOG), note(), write(ConnectionState.NO_RIGHTS))
     row = await _row(services)
@@ -71,12 +68,12 @@ async def test_concurrent_writers_both_land(services: Services, clock: FakeClock
     assert row.state in ("dialog_open", "no_rights") and row.message == row.state
 
 
-async def test_a_long_silence_shows_as_waiting(services: Services, clock: FakeClock) -> None:
+async def test_a_long_silence_shows_as_waiting(services: Core, clock: FakeClock) -> None:
     settings = services.settings
 
     async def view() -> ConnectionView:
         async with services.sessions() as session:
-            return await connection_view.current(session, now=clock(), settings=settings)
+            return await views.current(session, now=clock(), settings=settings)
 
     assert (await view()).state is ConnectionState.WAITING  # never called in
     async with db.session_scope(services.sessions) as session:
@@ -95,11 +92,11 @@ async def test_a_long_silence_shows_as_waiting(services: Services, clock: FakeCl
     assert (await view()).state is ConnectionState.WAITING
 
 
-async def test_healthz_carries_the_quickbooks_state(services: Services, clock: FakeClock) -> None:
+async def test_healthz_carries_the_quickbooks_state(services: Core, clock: FakeClock) -> None:
 
     async with db.session_scope(services.sessions) as session:
-        await connection.bind(session, NORTHWIND, now=clock())
-        await connection.set_trouble(
+        await service.bind(session, NORTHWIND, now=clock())
+        await service.set_trouble(
             session,
             state=ConnectionState.QUICKBOOKS_CLOSED,
             message="QuickBooks is closed and could not start",

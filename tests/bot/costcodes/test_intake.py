@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot.core import Services
+from bot.core import Core
 from bot.costcodes import counts as queries
 from bot.costcodes import intake, statemachine
 from bot.costcodes.domain import State, Surface
@@ -18,7 +18,7 @@ from bot.store.models import AuditEvent, CostCode
 from tests.builders import cli as run_cli
 
 
-async def _counts(services: Services) -> tuple[int, int]:
+async def _counts(services: Core) -> tuple[int, int]:
     async with services.sessions() as session:
         codes = (await session.exec(select(func.count()).select_from(CostCode))).one()
         events = (await session.exec(select(func.count()).select_from(AuditEvent))).one()
@@ -31,7 +31,7 @@ def _csv(tmp_path: Path, body: str, name: str = "codes.csv") -> Path:
     return path
 
 
-async def test_examples_import_as_ready_and_reimport_changes_nothing(services: Services) -> None:
+async def test_examples_import_as_ready_and_reimport_changes_nothing(services: Core) -> None:
     code, out, _ = await run_cli(services, "import", str(COST_CODES))
     assert code == 0, out
     assert "Imported 143 new cost codes" in out
@@ -44,7 +44,7 @@ async def test_examples_import_as_ready_and_reimport_changes_nothing(services: S
     assert await _counts(services) == before
 
 
-async def test_bad_rows_are_reported_and_good_rows_kept(services: Services, tmp_path: Path) -> None:
+async def test_bad_rows_are_reported_and_good_rows_kept(services: Core, tmp_path: Path) -> None:
     long_desc = "d" * 90  # "03-301 " + 90 = 97 characters
     path = _csv(
         tmp_path,
@@ -72,7 +72,7 @@ async def test_bad_rows_are_reported_and_good_rows_kept(services: Services, tmp_
     ]
 
 
-async def test_json_list_imports(services: Services, tmp_path: Path) -> None:
+async def test_json_list_imports(services: Core, tmp_path: Path) -> None:
     path = tmp_path / "codes.json"
     path.write_text(
         json.dumps(
@@ -93,7 +93,7 @@ async def test_json_list_imports(services: Services, tmp_path: Path) -> None:
 
 
 async def test_rejected_code_is_resent_and_exported_code_left_alone(
-    services: Services, tmp_path: Path
+    services: Core, tmp_path: Path
 ) -> None:
     path = _csv(tmp_path, "code,description\n03-300,Concrete\n03-400,Masonry\n")
     assert (await run_cli(services, "import", str(path)))[0] == 0
@@ -116,7 +116,7 @@ async def test_rejected_code_is_resent_and_exported_code_left_alone(
     assert sorted(actions) == ["import", "import", "reject", "resend"]
 
 
-async def test_changed_description_updates_a_ready_code(services: Services, tmp_path: Path) -> None:
+async def test_changed_description_updates_a_ready_code(services: Core, tmp_path: Path) -> None:
     await run_cli(services, "import", str(_csv(tmp_path, "code,description\n03-300,Concrete\n")))
     code, out, _ = await run_cli(
         services, "import", str(_csv(tmp_path, "code,description\n03-300,Poured concrete\n"))
@@ -141,7 +141,7 @@ async def test_changed_description_updates_a_ready_code(services: Services, tmp_
     ],
 )
 async def test_unusable_files_exit_2_and_write_nothing(
-    services: Services, tmp_path: Path, content: bytes, message: str
+    services: Core, tmp_path: Path, content: bytes, message: str
 ) -> None:
     await run_cli(
         services, "import", str(_csv(tmp_path, "code,description\n01-100,Keep me\n", "a.csv"))
@@ -156,7 +156,7 @@ async def test_unusable_files_exit_2_and_write_nothing(
     assert await _counts(services) == before
 
 
-async def test_huge_json_field_is_unusable(services: Services, tmp_path: Path) -> None:
+async def test_huge_json_field_is_unusable(services: Core, tmp_path: Path) -> None:
     path = tmp_path / "big.json"
     path.write_text(json.dumps([{"code": "1", "description": "x" * (10 * 1024 * 1024)}]))
     code, _, err = await run_cli(services, "import", str(path))
@@ -164,12 +164,12 @@ async def test_huge_json_field_is_unusable(services: Services, tmp_path: Path) -
     assert await _counts(services) == (0, 0)
 
 
-async def test_missing_file_exits_2(services: Services, tmp_path: Path) -> None:
+async def test_missing_file_exits_2(services: Core, tmp_path: Path) -> None:
     code, _, err = await run_cli(services, "import", str(tmp_path / "nope.csv"))
     assert code == 2 and "does not exist" in err
 
 
-async def test_bom_is_accepted(services: Services, tmp_path: Path) -> None:
+async def test_bom_is_accepted(services: Core, tmp_path: Path) -> None:
     path = tmp_path / "bom.csv"
     path.write_bytes("\ufeffcode,description\n09-100,Drywall hanging — Bâtiment\n".encode())
     assert (await run_cli(services, "import", str(path)))[0] == 0
@@ -178,7 +178,7 @@ async def test_bom_is_accepted(services: Services, tmp_path: Path) -> None:
     assert row.description == "Drywall hanging - Bâtiment"  # the em dash as QuickBooks stores it
 
 
-async def test_two_imports_of_the_same_codes_at_once_both_succeed(services: Services) -> None:
+async def test_two_imports_of_the_same_codes_at_once_both_succeed(services: Core) -> None:
     raw = b"code,description\n" + b"".join(f"60-{n:04d},Code {n}\n".encode() for n in range(3000))
     rows, problems = intake.read_data(raw, "same.csv")
 

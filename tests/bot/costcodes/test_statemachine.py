@@ -6,7 +6,7 @@ import json
 import pytest
 from sqlmodel import select
 
-from bot.core import Services
+from bot.core import Core
 from bot.costcodes import statemachine
 from bot.costcodes.domain import State, Surface
 from bot.errors import ConflictError, InvalidTransition
@@ -14,19 +14,19 @@ from bot.store import db
 from bot.store.models import AuditEvent, CostCode
 
 
-async def _add(services: Services, code: str = "03-300", state: State = State.READY) -> CostCode:
+async def _add(services: Core, code: str = "03-300", state: State = State.READY) -> CostCode:
     async with db.session_scope(services.sessions) as session:
         row = CostCode(code=code, description="Cast-in-place concrete", state=state.value)
         session.add(row)
     return row
 
 
-async def _fresh(services: Services, code_id: int) -> CostCode:
+async def _fresh(services: Core, code_id: int) -> CostCode:
     async with services.sessions() as session:
         return await statemachine.get_code(session, code_id)
 
 
-async def test_transition_writes_state_version_and_audit(services: Services) -> None:
+async def test_transition_writes_state_version_and_audit(services: Core) -> None:
     row = await _add(services)
     async with db.session_scope(services.sessions) as session:
         code = await statemachine.get_code(session, row.id or 0)
@@ -47,7 +47,7 @@ async def test_transition_writes_state_version_and_audit(services: Services) -> 
     assert json.loads(event.after or "") == {"state": "queued"}
 
 
-async def test_the_compare_and_set_is_the_only_write_of_the_code(services: Services) -> None:
+async def test_the_compare_and_set_is_the_only_write_of_the_code(services: Core) -> None:
     row = await _add(services)
     async with db.session_scope(services.sessions) as session:
         code = await statemachine.get_code(session, row.id or 0)
@@ -66,7 +66,7 @@ async def test_the_compare_and_set_is_the_only_write_of_the_code(services: Servi
     assert (stored.division, stored.version) == ("03", 2)
 
 
-async def test_unknown_transition_is_refused_and_nothing_written(services: Services) -> None:
+async def test_unknown_transition_is_refused_and_nothing_written(services: Core) -> None:
     row = await _add(services, state=State.SUCCESS)
     async with db.session_scope(services.sessions) as session:
         code = await statemachine.get_code(session, row.id or 0)
@@ -77,7 +77,7 @@ async def test_unknown_transition_is_refused_and_nothing_written(services: Servi
     assert (await _fresh(services, row.id or 0)).version == 1
 
 
-async def test_stale_copy_gets_a_conflict(services: Services) -> None:
+async def test_stale_copy_gets_a_conflict(services: Core) -> None:
     row = await _add(services)
     stale = await _fresh(services, row.id or 0)
     async with db.session_scope(services.sessions) as session:
@@ -99,7 +99,7 @@ async def test_stale_copy_gets_a_conflict(services: Services) -> None:
     assert (stored.state, stored.description, stored.version) == ("ready", "Poured concrete", 2)
 
 
-async def test_concurrent_reject_and_export_exactly_one_wins(services: Services) -> None:
+async def test_concurrent_reject_and_export_exactly_one_wins(services: Core) -> None:
     row = await _add(services)
     first = await _fresh(services, row.id or 0)
     second = await _fresh(services, row.id or 0)
@@ -127,7 +127,7 @@ async def test_concurrent_reject_and_export_exactly_one_wins(services: Services)
     assert len(events) == 1
 
 
-async def test_transition_many_skips_codes_moved_by_someone_else(services: Services) -> None:
+async def test_transition_many_skips_codes_moved_by_someone_else(services: Core) -> None:
     rows = [await _add(services, code=f"03-{n}00") for n in range(1, 4)]
     ids = [row.id or 0 for row in rows]
     async with db.session_scope(services.sessions) as session:
@@ -152,7 +152,7 @@ async def test_transition_many_skips_codes_moved_by_someone_else(services: Servi
     assert (await _fresh(services, ids[1])).version == 2
 
 
-async def test_edit_refuses_codes_on_their_way_to_quickbooks(services: Services) -> None:
+async def test_edit_refuses_codes_on_their_way_to_quickbooks(services: Core) -> None:
     row = await _add(services, state=State.EXPORTING)
     async with db.session_scope(services.sessions) as session:
         code = await statemachine.get_code(session, row.id or 0)

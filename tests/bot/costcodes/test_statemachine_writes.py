@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.core import Services
+from bot.core import Core
 from bot.costcodes import statemachine
 from bot.costcodes.domain import State, Surface
 from bot.store import db
@@ -19,7 +19,7 @@ from tests.conftest import FakeClock
 SNEAKY = {"state": State.SUCCESS.value, "description": "changed"}
 
 
-async def _created(services: Services) -> CostCode:
+async def _created(services: Core) -> CostCode:
     async with db.session_scope(services.sessions) as session:
         ((code_id, _),) = await statemachine.create(
             session,
@@ -32,7 +32,7 @@ async def _created(services: Services) -> CostCode:
 
 
 async def test_a_new_code_is_ready_audited_and_stamped_by_the_clock(
-    services: Services, clock: FakeClock
+    services: Core, clock: FakeClock
 ) -> None:
     code = await _created(services)
     assert (code.state, code.version, code.updated_by) == ("ready", 1, "cli:test")
@@ -48,7 +48,7 @@ async def test_a_new_code_is_ready_audited_and_stamped_by_the_clock(
     assert json.loads(event.after or "") == {"state": "ready"}
 
 
-async def test_a_new_code_cannot_be_given_another_first_state(services: Services) -> None:
+async def test_a_new_code_cannot_be_given_another_first_state(services: Core) -> None:
     with pytest.raises(ValueError, match="never through `changes`"):
         async with db.session_scope(services.sessions) as session:
             await statemachine.create(
@@ -85,7 +85,7 @@ MOVES: dict[str, Move] = {
 
 
 @pytest.mark.parametrize("move", sorted(MOVES))
-async def test_changes_may_not_carry_a_state(services: Services, move: str) -> None:
+async def test_changes_may_not_carry_a_state(services: Core, move: str) -> None:
     created = await _created(services)
     with pytest.raises(ValueError, match="never through `changes`"):
         async with db.session_scope(services.sessions) as session:

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from bot.app import build_digests
-from bot.core import Services
+from bot.core import Core
 from bot.costcodes.domain import State
 from bot.digests.queries import load_view
 from bot.digests.replies import poster
@@ -39,7 +39,7 @@ MakeDigests = Callable[..., Digests]
 
 @pytest.fixture
 async def make_digests(
-    services: Services,
+    services: Core,
     fake_slack: FakeSlack,
     database_url: str,
 ) -> AsyncIterator[MakeDigests]:
@@ -68,7 +68,7 @@ async def make_digests(
         await engine.dispose()
 
 
-async def add_schedule(services: Services, since: datetime, **values: object) -> None:
+async def add_schedule(services: Core, since: datetime, **values: object) -> None:
     fields: dict[str, object] = {"cron": "0 9 * * 1-5", "tz": "UTC", "updated_by": "U1"}
     fields.update(values)
     async with db.session_scope(services.sessions) as session:
@@ -77,7 +77,7 @@ async def add_schedule(services: Services, since: datetime, **values: object) ->
         )
 
 
-async def add_codes(services: Services, ready: int = 2, failed: int = 1) -> None:
+async def add_codes(services: Core, ready: int = 2, failed: int = 1) -> None:
     async with db.session_scope(services.sessions) as session:
         for n in range(ready + failed):
             state = State.READY if n < ready else State.FAILED
@@ -88,13 +88,13 @@ def posts(fake: FakeSlack) -> list[dict[str, object]]:
     return [call.args for call in fake.of("chat.postMessage")]
 
 
-async def slots(services: Services) -> list[DigestSlot]:
+async def slots(services: Core) -> list[DigestSlot]:
     async with services.sessions() as session:
         return list((await session.exec(select(DigestSlot))).all())
 
 
 async def test_a_due_slot_is_posted_once_and_recorded(
-    services: Services,
+    services: Core,
     clock: FakeClock,
     make_digests: MakeDigests,
     fake_slack: FakeSlack,
@@ -119,7 +119,7 @@ async def test_a_due_slot_is_posted_once_and_recorded(
 
 @pytest.mark.parametrize("rounds", [1, 3])
 async def test_two_processes_racing_one_slot_post_it_once(
-    services: Services,
+    services: Core,
     clock: FakeClock,
     make_digests: MakeDigests,
     fake_slack: FakeSlack,
@@ -140,7 +140,7 @@ async def test_two_processes_racing_one_slot_post_it_once(
 
 
 async def test_a_slot_missed_while_down_is_posted_once_late_on_start(
-    services: Services,
+    services: Core,
     clock: FakeClock,
     make_digests: MakeDigests,
     fake_slack: FakeSlack,
@@ -158,7 +158,7 @@ async def test_a_slot_missed_while_down_is_posted_once_late_on_start(
 
 
 async def test_a_slot_missed_longer_than_the_grace_is_skipped(
-    services: Services,
+    services: Core,
     clock: FakeClock,
     make_digests: MakeDigests,
     fake_slack: FakeSlack,
@@ -173,7 +173,7 @@ async def test_a_slot_missed_longer_than_the_grace_is_skipped(
 
 
 async def test_slots_before_the_schedule_was_set_are_not_caught_up(
-    services: Services,
+    services: Core,
     clock: FakeClock,
     make_digests: MakeDigests,
     fake_slack: FakeSlack,
@@ -186,7 +186,7 @@ async def test_slots_before_the_schedule_was_set_are_not_caught_up(
 
 
 async def test_nothing_waiting_posts_nothing_unless_configured(
-    services: Services,
+    services: Core,
     clock: FakeClock,
     make_digests: MakeDigests,
     fake_slack: FakeSlack,
@@ -210,7 +210,7 @@ async def test_nothing_waiting_posts_nothing_unless_configured(
 
 
 async def test_disabled_schedules_post_nothing(
-    services: Services,
+    services: Core,
     clock: FakeClock,
     make_digests: MakeDigests,
     fake_slack: FakeSlack,
@@ -224,7 +224,7 @@ async def test_disabled_schedules_post_nothing(
 
 
 async def test_a_refused_post_releases_the_slot(
-    services: Services,
+    services: Core,
     clock: FakeClock,
     make_digests: MakeDigests,
     fake_slack: FakeSlack,
@@ -240,7 +240,7 @@ async def test_a_refused_post_releases_the_slot(
 
 
 async def test_the_default_schedule_is_seeded_once_from_the_settings(
-    services: Services, make_digests: MakeDigests
+    services: Core, make_digests: MakeDigests
 ) -> None:
     assert await make_digests().seed_default() is False  # DIGEST_CHANNEL unset
     seeded = make_digests(digest_channel=CHANNEL, digest_cron="daily 8:30", tz="Europe/Berlin")
@@ -259,7 +259,7 @@ async def test_the_default_schedule_is_seeded_once_from_the_settings(
 
 
 async def test_a_bad_default_cron_is_logged_not_stored(
-    services: Services, make_digests: MakeDigests, caplog: pytest.LogCaptureFixture
+    services: Core, make_digests: MakeDigests, caplog: pytest.LogCaptureFixture
 ) -> None:
     digests = make_digests(digest_channel=CHANNEL, digest_cron="whenever")
     assert await digests.seed_default() is False
@@ -268,7 +268,7 @@ async def test_a_bad_default_cron_is_logged_not_stored(
 
 
 async def test_the_view_counts_what_waits_and_judges_the_web_connector(
-    services: Services, clock: FakeClock
+    services: Core, clock: FakeClock
 ) -> None:
     async with db.session_scope(services.sessions) as session:
         account = GLAccount(list_id="1", name="Income", full_name="Income", account_type="Income")

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.core import Services
+from bot.core import Core
 from bot.procore.client import ProcoreClient
 from bot.procore.link import PROCORE, ProcoreLink
 from bot.server import build_web_app
@@ -80,8 +80,8 @@ async def client(
 
 
 @pytest.fixture
-def linked(services: Services, procore: FakeProcore, database_url: str) -> Services:
-    """Services with the Procore link on, pointed at the fake."""
+def linked(services: Core, procore: FakeProcore, database_url: str) -> Core:
+    """Core with the Procore link on, pointed at the fake."""
     return dataclasses.replace(
         services, settings=make_settings(database_url, **settings_for(procore))
     )
@@ -93,7 +93,7 @@ class Running:
 
     client: TestClient
     link: ProcoreLink
-    services: Services
+    services: Core
 
     async def deliver(self, body: object, token: str | None = TOKEN) -> int:
         headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
@@ -104,7 +104,7 @@ class Running:
 
 
 @contextlib.asynccontextmanager
-async def running(services: Services, sleeps: Sleeps) -> AsyncIterator[Running]:
+async def running(services: Core, sleeps: Sleeps) -> AsyncIterator[Running]:
     """Start the server as `costcodes serve` would (start-up reconcile included), then wait."""
     app = build_web_app(services)
     link = app[PROCORE]
@@ -115,7 +115,7 @@ async def running(services: Services, sleeps: Sleeps) -> AsyncIterator[Running]:
 
 
 @pytest.fixture
-async def server(linked: Services, sleeps: Sleeps) -> AsyncIterator[Running]:
+async def server(linked: Core, sleeps: Sleeps) -> AsyncIterator[Running]:
     async with running(linked, sleeps) as started:
         yield started
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from bot.cli import run
-from bot.core import Services
+from bot.core import Core
 from tests.bot.procore.conftest import TOKEN
 from tests.builders import cli
 from tests.conftest import make_settings
@@ -14,7 +14,7 @@ from tests.fakes.procore_api import FakeProcore, settings_for
 URL = "https://bot.example.com/procore/webhook"
 
 
-async def test_every_procore_command_says_when_the_link_is_off(services: Services) -> None:
+async def test_every_procore_command_says_when_the_link_is_off(services: Core) -> None:
     for action in (["connect", "--url", URL], ["sync"], ["status"]):
         code, out, err = await cli(services, "procore", *action)
         assert code == 2 and out == ""
@@ -22,7 +22,7 @@ async def test_every_procore_command_says_when_the_link_is_off(services: Service
 
 
 async def test_connect_registers_the_hook_and_three_triggers_once(
-    linked: Services, procore: FakeProcore
+    linked: Core, procore: FakeProcore
 ) -> None:
     code, out, _ = await cli(linked, "procore", "connect", "--url", URL)
     assert code == 0
@@ -41,7 +41,7 @@ async def test_connect_registers_the_hook_and_three_triggers_once(
 
 
 async def test_connect_moves_the_hook_to_a_new_url_and_adds_missing_triggers(
-    linked: Services, procore: FakeProcore
+    linked: Core, procore: FakeProcore
 ) -> None:
     await cli(linked, "procore", "connect", "--url", URL)
     procore.triggers[1] = [t for t in procore.triggers[1] if t["event_type"] != "delete"]
@@ -54,7 +54,7 @@ async def test_connect_moves_the_hook_to_a_new_url_and_adds_missing_triggers(
 
 
 async def test_connect_wants_https_except_on_this_machine(
-    linked: Services, procore: FakeProcore
+    linked: Core, procore: FakeProcore
 ) -> None:
     code, _, err = await cli(
         linked, "procore", "connect", "--url", "http://bot.example.com/procore/webhook"
@@ -68,7 +68,7 @@ async def test_connect_wants_https_except_on_this_machine(
 
 
 async def test_connect_needs_the_webhook_token(
-    linked: Services, procore: FakeProcore, database_url: str
+    linked: Core, procore: FakeProcore, database_url: str
 ) -> None:
     settings = make_settings(database_url, **settings_for(procore, procore_webhook_token=None))
     out, err = io.StringIO(), io.StringIO()
@@ -76,7 +76,7 @@ async def test_connect_needs_the_webhook_token(
     assert "set PROCORE_WEBHOOK_TOKEN first" in err.getvalue()
 
 
-async def test_sync_and_status(linked: Services, procore: FakeProcore) -> None:
+async def test_sync_and_status(linked: Core, procore: FakeProcore) -> None:
     division = procore.add_code("26", "Electrical")
     procore.add_code("26-100", "Wiring", division)
     procore.add_code("26-200 and a code far too long for QuickBooks", "Lighting", division)
@@ -96,7 +96,7 @@ async def test_sync_and_status(linked: Services, procore: FakeProcore) -> None:
     assert "Procore link is healthy" in out
 
 
-async def test_sync_says_when_procore_refuses(linked: Services, procore: FakeProcore) -> None:
+async def test_sync_says_when_procore_refuses(linked: Core, procore: FakeProcore) -> None:
     procore.fail_next(403, body={"errors": "Insufficient permissions"})
     code, _, err = await cli(linked, "procore", "sync")
     assert code == 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot.core import Services
+from bot.core import Core
 from bot.procore.link import PROCORE, ProcoreLink
 from bot.sandbox.example_data import example_quickbooks
 from bot.store import db
@@ -54,7 +54,7 @@ async def export_both(slack: SlackDriver) -> dict[str, CostCode]:
     return found
 
 
-async def audit_count(services: Services) -> int:
+async def audit_count(services: Core) -> int:
     async with services.sessions() as session:
         return int((await session.exec(select(func.count()).select_from(AuditEvent))).one())
 
@@ -96,7 +96,7 @@ async def test_a_restart_between_success_and_write_back_loses_nothing(
     assert procore.written() == []
     await slack.client.close()  # the process stops before any write-back was sent
     engine = db.make_engine(database_url)
-    again = Services(
+    again = Core(
         slack.services.settings,
         engine,
         db.make_session_factory(engine, clock=slack.services.clock),

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import insert
 from sqlmodel import select
 
-from bot.core import Services
+from bot.core import Core
 from bot.costcodes.domain import State
 from bot.procore import outbox
 from bot.procore.link import PROCORE, ProcoreLink
@@ -23,13 +23,13 @@ from tests.fakes.procore_api import FakeProcore
 
 
 @pytest.fixture
-async def link(linked: Services, sleeps: Sleeps) -> AsyncIterator[ProcoreLink]:
+async def link(linked: Core, sleeps: Sleeps) -> AsyncIterator[ProcoreLink]:
     built = ProcoreLink(linked, sleep=sleeps)
     yield built
     await built.close()
 
 
-async def exported(services: Services, procore: FakeProcore, count: int) -> dict[int, str]:
+async def exported(services: Core, procore: FakeProcore, count: int) -> dict[int, str]:
     """`count` Procore codes already at Success, each with its outbox row: procore id -> ListID."""
     ids = [procore.add_code(f"20-{n:04d}", f"Item {n}") for n in range(count)]
     now = utcnow()
@@ -57,13 +57,13 @@ async def exported(services: Services, procore: FakeProcore, count: int) -> dict
     return {row["procore_id"]: str(row["qb_list_id"]) for row in rows}  # type: ignore[misc]
 
 
-async def outbox_rows(services: Services) -> list[ProcoreWriteBack]:
+async def outbox_rows(services: Core) -> list[ProcoreWriteBack]:
     async with services.sessions() as session:
         return list((await session.exec(select(ProcoreWriteBack))).all())
 
 
 async def test_each_listid_goes_back_once(
-    link: ProcoreLink, procore: FakeProcore, linked: Services
+    link: ProcoreLink, procore: FakeProcore, linked: Core
 ) -> None:
     expected = await exported(linked, procore, 3)
     assert await link.outbox.flush() == 3
@@ -74,9 +74,7 @@ async def test_each_listid_goes_back_once(
     assert {row.state for row in await outbox_rows(linked)} == {"done"}
 
 
-async def test_a_second_success_hook_adds_no_second_row(
-    procore: FakeProcore, linked: Services
-) -> None:
+async def test_a_second_success_hook_adds_no_second_row(procore: FakeProcore, linked: Core) -> None:
     await exported(linked, procore, 1)
     async with db.session_scope(linked.sessions) as session:
         code = (await session.exec(select(CostCode))).one()
@@ -84,7 +82,7 @@ async def test_a_second_success_hook_adds_no_second_row(
     assert len(await outbox_rows(linked)) == 1
 
 
-async def test_an_imported_code_has_nothing_to_write_back(linked: Services) -> None:
+async def test_an_imported_code_has_nothing_to_write_back(linked: Core) -> None:
     async with db.session_scope(linked.sessions) as session:
         code = CostCode(code="01-100", description="x", state="success", qb_list_id="80-1")
         session.add(code)
@@ -94,7 +92,7 @@ async def test_an_imported_code_has_nothing_to_write_back(linked: Services) -> N
 
 
 async def test_batches_hold_at_most_1000(
-    link: ProcoreLink, procore: FakeProcore, linked: Services
+    link: ProcoreLink, procore: FakeProcore, linked: Core
 ) -> None:
     expected = await exported(linked, procore, 1005)
     assert await link.outbox.flush() == 1005
@@ -103,7 +101,7 @@ async def test_batches_hold_at_most_1000(
 
 
 async def test_per_item_errors_are_retried_with_backoff(
-    link: ProcoreLink, procore: FakeProcore, linked: Services, clock: FakeClock
+    link: ProcoreLink, procore: FakeProcore, linked: Core, clock: FakeClock
 ) -> None:
     expected = await exported(linked, procore, 3)
     stubborn = next(iter(expected))
@@ -124,7 +122,7 @@ async def test_per_item_errors_are_retried_with_backoff(
 
 
 async def test_429_503_and_5xx_are_retried(
-    link: ProcoreLink, procore: FakeProcore, linked: Services, sleeps: Sleeps, clock: FakeClock
+    link: ProcoreLink, procore: FakeProcore, linked: Core, sleeps: Sleeps, clock: FakeClock
 ) -> None:
     expected = await exported(linked, procore, 2)
     procore.fail_next(429, headers={"Retry-After": "2"}, path="sync")
@@ -135,7 +133,7 @@ async def test_429_503_and_5xx_are_retried(
 
 
 async def test_procore_down_puts_the_batch_back_for_later(
-    link: ProcoreLink, procore: FakeProcore, linked: Services, clock: FakeClock
+    link: ProcoreLink, procore: FakeProcore, linked: Core, clock: FakeClock
 ) -> None:
     expected = await exported(linked, procore, 2)
     procore.fail_next(500, times=5, path="sync", body={"message": "Internal Server Error"})
@@ -149,7 +147,7 @@ async def test_procore_down_puts_the_batch_back_for_later(
 
 
 async def test_a_claim_left_by_a_dead_process_expires(
-    link: ProcoreLink, procore: FakeProcore, linked: Services, clock: FakeClock
+    link: ProcoreLink, procore: FakeProcore, linked: Core, clock: FakeClock
 ) -> None:
     await exported(linked, procore, 1)
     async with db.session_scope(linked.sessions) as session:
@@ -160,11 +158,11 @@ async def test_a_claim_left_by_a_dead_process_expires(
 
 
 async def test_two_workers_at_once_write_each_code_once(
-    linked: Services, procore: FakeProcore, sleeps: Sleeps, database_url: str
+    linked: Core, procore: FakeProcore, sleeps: Sleeps, database_url: str
 ) -> None:
     expected = await exported(linked, procore, 40)
     engine = db.make_engine(database_url)
-    other = Services(
+    other = Core(
         linked.settings,
         engine,
         db.make_session_factory(engine, clock=linked.clock),
@@ -185,7 +183,7 @@ async def test_two_workers_at_once_write_each_code_once(
 
 
 async def test_a_code_adopted_after_a_lost_answer_is_written_back(
-    linked: Services, procore: FakeProcore, sleeps: Sleeps
+    linked: Core, procore: FakeProcore, sleeps: Sleeps
 ) -> None:
     division = procore.add_code("04", "Masonry")
     ids = {procore.add_code(f"04-{n:03d}", f"Masonry item {n}", division): n for n in range(3)}

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from bot.core import Services
+from bot.core import Core
 from bot.costcodes import statemachine
 from bot.costcodes.domain import State, Surface
 from bot.procore.client import ProcoreError
@@ -20,7 +20,7 @@ from tests.fakes.procore_api import FakeProcore
 
 
 @pytest.fixture
-async def link(linked: Services) -> AsyncIterator[ProcoreLink]:
+async def link(linked: Core) -> AsyncIterator[ProcoreLink]:
     built = ProcoreLink(linked)
     yield built
     await built.close()
@@ -39,18 +39,18 @@ def wbs(procore: FakeProcore) -> dict[str, int]:
     }
 
 
-async def audit_count(services: Services) -> int:
+async def audit_count(services: Core) -> int:
     async with services.sessions() as session:
         return int((await session.exec(select(func.count()).select_from(AuditEvent))).one())
 
 
-async def audits(services: Services, code: str) -> list[AuditEvent]:
+async def audits(services: Core, code: str) -> list[AuditEvent]:
     async with services.sessions() as session:
         statement = select(AuditEvent).where(AuditEvent.code == code).order_by(col(AuditEvent.id))
         return list((await session.exec(statement)).all())
 
 
-async def succeed(services: Services, code: str, list_id: str) -> None:
+async def succeed(services: Core, code: str, list_id: str) -> None:
     """Take a code through the state machine to Success, as an export would."""
     async with db.session_scope(services.sessions) as session:
         row = (await session.exec(select(CostCode).where(CostCode.code == code))).one()
@@ -69,7 +69,7 @@ async def succeed(services: Services, code: str, list_id: str) -> None:
 
 
 async def test_codes_arrive_and_divisions_name_them(
-    link: ProcoreLink, procore: FakeProcore, linked: Services
+    link: ProcoreLink, procore: FakeProcore, linked: Core
 ) -> None:
     ids = wbs(procore)
     report = await link.reconcile()
@@ -93,7 +93,7 @@ async def test_codes_arrive_and_divisions_name_them(
 
 
 async def test_a_second_run_changes_nothing(
-    link: ProcoreLink, procore: FakeProcore, linked: Services
+    link: ProcoreLink, procore: FakeProcore, linked: Core
 ) -> None:
     wbs(procore)
     await link.reconcile()
@@ -107,7 +107,7 @@ async def test_a_second_run_changes_nothing(
 
 
 async def test_a_code_that_breaks_a_rule_is_held_back_with_its_reason(
-    link: ProcoreLink, procore: FakeProcore, linked: Services
+    link: ProcoreLink, procore: FakeProcore, linked: Core
 ) -> None:
     parent = procore.add_code("09", "Finishes")
     procore.add_code("09:100", "Painting", parent)
@@ -133,7 +133,7 @@ async def test_a_code_that_breaks_a_rule_is_held_back_with_its_reason(
 
 
 async def test_changes_in_procore_update_ready_codes(
-    link: ProcoreLink, procore: FakeProcore, linked: Services
+    link: ProcoreLink, procore: FakeProcore, linked: Core
 ) -> None:
     ids = wbs(procore)
     await link.reconcile()
@@ -148,7 +148,7 @@ async def test_changes_in_procore_update_ready_codes(
 
 
 async def test_deleted_in_procore_leaves_ready_to_export(
-    link: ProcoreLink, procore: FakeProcore, linked: Services
+    link: ProcoreLink, procore: FakeProcore, linked: Core
 ) -> None:
     ids = wbs(procore)
     await link.reconcile()
@@ -169,7 +169,7 @@ async def test_deleted_in_procore_leaves_ready_to_export(
 
 
 async def test_a_change_after_export_is_recorded_and_quickbooks_untouched(
-    link: ProcoreLink, procore: FakeProcore, linked: Services
+    link: ProcoreLink, procore: FakeProcore, linked: Core
 ) -> None:
     ids = wbs(procore)
     await link.reconcile()
@@ -188,7 +188,7 @@ async def test_a_change_after_export_is_recorded_and_quickbooks_untouched(
 
 
 async def test_a_code_rejected_in_slack_stays_rejected(
-    link: ProcoreLink, procore: FakeProcore, linked: Services
+    link: ProcoreLink, procore: FakeProcore, linked: Core
 ) -> None:
     ids = wbs(procore)
     await link.reconcile()
@@ -206,7 +206,7 @@ async def test_a_code_rejected_in_slack_stays_rejected(
 
 
 async def test_an_imported_code_is_linked_to_its_procore_twin(
-    link: ProcoreLink, procore: FakeProcore, linked: Services
+    link: ProcoreLink, procore: FakeProcore, linked: Core
 ) -> None:
     from bot.costcodes import intake
 
@@ -238,7 +238,7 @@ async def test_the_list_must_be_chosen_when_procore_has_several(
 
 
 async def test_a_code_deleted_and_made_again_in_procore_is_followed_anew(
-    link: ProcoreLink, procore: FakeProcore, linked: Services
+    link: ProcoreLink, procore: FakeProcore, linked: Core
 ) -> None:
     ids = wbs(procore)
     await link.reconcile()
@@ -252,7 +252,7 @@ async def test_a_code_deleted_and_made_again_in_procore_is_followed_anew(
 
 
 async def test_a_code_renamed_in_procore_keeps_its_row(
-    link: ProcoreLink, procore: FakeProcore, linked: Services
+    link: ProcoreLink, procore: FakeProcore, linked: Core
 ) -> None:
     ids = wbs(procore)
     await link.reconcile()
@@ -266,7 +266,7 @@ async def test_a_code_renamed_in_procore_keeps_its_row(
 
 
 async def test_an_imported_code_rejected_in_slack_stays_rejected_when_linked(
-    link: ProcoreLink, procore: FakeProcore, linked: Services
+    link: ProcoreLink, procore: FakeProcore, linked: Core
 ) -> None:
     from bot.costcodes import intake
 
@@ -289,7 +289,7 @@ async def test_an_imported_code_rejected_in_slack_stays_rejected_when_linked(
 
 
 async def test_a_failed_code_deleted_in_procore_leaves_the_failed_list(
-    link: ProcoreLink, procore: FakeProcore, linked: Services
+    link: ProcoreLink, procore: FakeProcore, linked: Core
 ) -> None:
     ids = wbs(procore)
     await link.reconcile()
@@ -305,7 +305,7 @@ async def test_a_failed_code_deleted_in_procore_leaves_the_failed_list(
 
 
 async def test_procore_text_is_made_storable_or_held_back_naming_the_character(
-    link: ProcoreLink, procore: FakeProcore, linked: Services
+    link: ProcoreLink, procore: FakeProcore, linked: Core
 ) -> None:
     parent = procore.add_code("05", "Metals")
     procore.add_code("05-100", "Structural steel \u2014 \u201cframing\u201d", parent)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from bot.core import Services
+from bot.core import Core
 from bot.digests.queries import load_view
 from bot.procore.link import ProcoreLink
 from tests.fakes.procore_api import FakeProcore
 
 
 async def test_the_digest_view_carries_the_link_only_when_it_is_on(
-    services: Services, linked: Services, procore: FakeProcore
+    services: Core, linked: Core, procore: FakeProcore
 ) -> None:
     link = ProcoreLink(linked)
     try:

@@ -6,7 +6,7 @@ import dataclasses
 
 from sqlmodel import select
 
-from bot.core import Services
+from bot.core import Core
 from bot.procore import webhook
 from bot.server import build_web_app
 from bot.store.models import ProcoreDelivery
@@ -16,7 +16,7 @@ from tests.conftest import FakeClock, make_settings
 from tests.fakes.procore_api import CLIENT_ID, FakeProcore, settings_for
 
 
-async def deliveries(services: Services) -> list[ProcoreDelivery]:
+async def deliveries(services: Core) -> list[ProcoreDelivery]:
     async with services.sessions() as session:
         return list((await session.exec(select(ProcoreDelivery))).all())
 
@@ -57,7 +57,7 @@ async def test_forged_deliveries_are_refused_and_nothing_is_stored(
 
 
 async def test_without_a_webhook_token_every_delivery_is_refused(
-    linked: Services, procore: FakeProcore, sleeps: Sleeps, database_url: str
+    linked: Core, procore: FakeProcore, sleeps: Sleeps, database_url: str
 ) -> None:
     settings = make_settings(database_url, **settings_for(procore, procore_webhook_token=None))
     async with running(dataclasses.replace(linked, settings=settings), sleeps) as started:
@@ -117,7 +117,7 @@ async def test_a_failed_delivery_is_retried_later_not_lost(
 
 
 async def test_a_delivery_stored_before_a_crash_is_processed_after_restart(
-    linked: Services, procore: FakeProcore, sleeps: Sleeps
+    linked: Core, procore: FakeProcore, sleeps: Sleeps
 ) -> None:
     code_id = procore.add_code("12-100", "Furnishings")
     body = procore.delivery("create", code_id)
@@ -130,7 +130,7 @@ async def test_a_delivery_stored_before_a_crash_is_processed_after_restart(
     assert "12-100" in await codes(linked)
 
 
-async def test_the_link_off_means_no_route_and_no_procore_key(services: Services) -> None:
+async def test_the_link_off_means_no_route_and_no_procore_key(services: Core) -> None:
     app = build_web_app(services)
     assert all(
         getattr(route.resource, "canonical", "") != webhook.PATH for route in app.router.routes()

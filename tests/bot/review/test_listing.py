@@ -7,7 +7,7 @@ import json
 
 from sqlmodel import select
 
-from bot.core import Services
+from bot.core import Core
 from bot.costcodes.domain import CodeView, ListAt, ListFilter, ListPage, RejectBanner, State
 from bot.review import listing
 from bot.store import db
@@ -16,7 +16,7 @@ from tests.conftest import FakeClock
 
 
 async def test_a_copy_adopted_by_a_click_and_stored_by_the_post_is_one_row(
-    services: Services, clock: FakeClock
+    services: Core, clock: FakeClock
 ) -> None:
     at = ListAt(channel="C1", ts="1.000001", list_filter=ListFilter.READY, page=0)
     async with db.session_scope(services.sessions) as session:

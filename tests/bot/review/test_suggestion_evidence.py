@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from bot.accounts import chart
 from bot.accounts.chart import Purpose
-from bot.core import Services
+from bot.core import Core
 from bot.costcodes import intake, statemachine
 from bot.costcodes.domain import Surface
 from bot.review import suggestions
@@ -26,13 +26,13 @@ def account(n: int, account_type: str) -> AccountInfo:
     )
 
 
-async def picked_income(services: Services) -> list[int]:
+async def picked_income(services: Core) -> list[int]:
     async with db.session_scope(services.sessions) as session:
         evidence, _ = await suggestions.load_evidence(session)
     return [pick.account_id for pick in evidence[Purpose.INCOME].picked]
 
 
-async def test_a_pick_and_a_chart_sync_show_in_the_next_evidence(services: Services) -> None:
+async def test_a_pick_and_a_chart_sync_show_in_the_next_evidence(services: Core) -> None:
     rows = [intake.Row(n, f"01-{n:03d}", f"Crane rental {n}", None) for n in range(3)]
     async with db.session_scope(services.sessions) as session:
         await chart.apply_chart(session, [account(1, "Income"), account(2, "Expense")])

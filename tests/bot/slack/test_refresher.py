@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col
 
-from bot.core import Services
+from bot.core import Core
 from bot.slack import refresher as refresh
 from bot.slack.bolt import make_client
 from bot.slack.refresher import Refresher
@@ -50,7 +50,7 @@ class Counter:
         return {"text": shown, "blocks": []}
 
 
-async def _posted(services: Services, fake: FakeSlack) -> int:
+async def _posted(services: Core, fake: FakeSlack) -> int:
     client = make_client(make_settings(services.settings.database_url, slack_api_url=fake.api_url))
     answer = await client.chat_postMessage(channel=CHANNEL, text="first")
     async with db.session_scope(services.sessions) as session:
@@ -61,7 +61,7 @@ async def _posted(services: Services, fake: FakeSlack) -> int:
         return row.id
 
 
-def _refresher(services: Services, fake: FakeSlack, counter: Counter) -> Refresher:
+def _refresher(services: Core, fake: FakeSlack, counter: Counter) -> Refresher:
     client = make_client(make_settings(services.settings.database_url, slack_api_url=fake.api_url))
     refresher = Refresher(
         sessions=services.sessions,
@@ -74,12 +74,12 @@ def _refresher(services: Services, fake: FakeSlack, counter: Counter) -> Refresh
     return refresher
 
 
-async def _mark(services: Services, message_id: int, *, urgent: bool) -> None:
+async def _mark(services: Core, message_id: int, *, urgent: bool) -> None:
     async with db.session_scope(services.sessions) as session:
         await refresh.mark_ids(session, [message_id], urgent=urgent)
 
 
-async def _row(services: Services, message_id: int) -> PostedMessage:
+async def _row(services: Core, message_id: int) -> PostedMessage:
     async with services.sessions() as session:
         row = await session.get(PostedMessage, message_id)
     assert row is not None
@@ -87,7 +87,7 @@ async def _row(services: Services, message_id: int) -> PostedMessage:
 
 
 async def test_a_click_during_a_render_is_rendered_right_after_it(
-    services: Services, fake_slack: FakeSlack
+    services: Core, fake_slack: FakeSlack
 ) -> None:
     counter = Counter()
     message_id = await _posted(services, fake_slack)
@@ -113,7 +113,7 @@ async def test_a_click_during_a_render_is_rendered_right_after_it(
 
 
 async def test_a_background_mark_during_a_render_waits_for_the_next_pass(
-    services: Services, fake_slack: FakeSlack, clock: FakeClock
+    services: Core, fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
     counter = Counter()
     message_id = await _posted(services, fake_slack)
@@ -135,7 +135,7 @@ async def test_a_background_mark_during_a_render_waits_for_the_next_pass(
 
 
 async def test_a_lease_left_by_a_dead_process_is_taken_over_once_it_expires(
-    services: Services, fake_slack: FakeSlack, clock: FakeClock
+    services: Core, fake_slack: FakeSlack, clock: FakeClock
 ) -> None:
     counter = Counter()
     message_id = await _posted(services, fake_slack)

@@ -5,11 +5,11 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-from bot.core import Services
+from bot.core import Core
 from bot.store import db
 
 
-async def test_migrations_reach_head_and_match_the_models(services: Services) -> None:
+async def test_migrations_reach_head_and_match_the_models(services: Core) -> None:
     assert await db.current_revision(services.engine) == db.head_revision()
 
     def diff(sync_conn: object) -> list[object]:
@@ -20,12 +20,12 @@ async def test_migrations_reach_head_and_match_the_models(services: Services) ->
         assert await conn.run_sync(diff) == []
 
 
-async def test_upgrade_is_safe_to_repeat(services: Services) -> None:
+async def test_upgrade_is_safe_to_repeat(services: Core) -> None:
     await db.upgrade(services.engine)
     assert await db.current_revision(services.engine) == db.head_revision()
 
 
-async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(services: Services) -> None:
+async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(services: Core) -> None:
     if not db.is_sqlite(services.engine):
         return
     async with services.engine.connect() as conn:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from bot.accounts import chart as accounts
-from bot.core import Services
+from bot.accounts import chart
+from bot.core import Core
 from bot.costcodes import intake
 from bot.costcodes.assign import assign_pattern
 from bot.costcodes.domain import Surface
@@ -30,14 +30,14 @@ from tests import builders
 
 @dataclass
 class Env:
-    services: Services
+    services: Core
     server: TestServer
     quickbooks: QuickBooksSimulator
     connector: WebConnectorSimulator
 
     async def sync_accounts(self) -> None:
         async with db.session_scope(self.services.sessions) as session:
-            await accounts.queue_sync(session, requested_by="U_ADMIN")
+            await chart.queue_sync(session, requested_by="U_ADMIN")
         report = await self.connector.run_update()
         assert report.percents[-1] == 100, report
 
@@ -68,7 +68,7 @@ class Env:
 
 
 @asynccontextmanager
-async def qbwc_env(services: Services) -> AsyncIterator[Env]:
+async def qbwc_env(services: Core) -> AsyncIterator[Env]:
     async with builders.served(services) as client:
         quickbooks = example_quickbooks()
         connector = WebConnectorSimulator(

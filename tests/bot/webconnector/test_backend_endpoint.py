@@ -6,8 +6,8 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot.accounts import chart as accounts
-from bot.core import Services
+from bot.accounts import chart
+from bot.core import Core
 from bot.store import db
 from bot.store.models import AuditEvent, GLAccount, QbwcTicket
 from qbd.simulator import QuickBooksSimulator, WebConnectorSimulator
@@ -36,7 +36,7 @@ async def _post(client: TestClient, body: bytes) -> tuple[int, str]:
     return response.status, await response.text()
 
 
-async def test_hostile_xml_is_refused_with_a_soap_fault(services: Services) -> None:
+async def test_hostile_xml_is_refused_with_a_soap_fault(services: Core) -> None:
     async with served(services) as client:
         for body in (BILLION_LAUGHS, EXTERNAL_ENTITY, b"<not-soap", b"\x00\x01binary"):
             status, text = await _post(client, body)
@@ -46,7 +46,7 @@ async def test_hostile_xml_is_refused_with_a_soap_fault(services: Services) -> N
         assert (await session.exec(select(func.count()).select_from(QbwcTicket))).one() == 0
 
 
-async def test_body_over_the_limit_is_refused_before_reading(services: Services) -> None:
+async def test_body_over_the_limit_is_refused_before_reading(services: Core) -> None:
     services = dataclasses.replace(
         services, settings=services.settings.model_copy(update={"qbwc_max_body_mb": 1})
     )
@@ -55,14 +55,14 @@ async def test_body_over_the_limit_is_refused_before_reading(services: Services)
     assert status == 413 and "<soap:Fault>" in text and "<html" not in text.lower()
 
 
-async def test_wsdl_is_served(services: Services) -> None:
+async def test_wsdl_is_served(services: Core) -> None:
     async with served(services) as client:
         response = await client.get("/qbwc?wsdl")
         text = await response.text()
     assert response.status == 200 and "sendRequestXML" in text and "wsdl:definitions" in text
 
 
-async def test_a_100000_account_chart_is_accepted_and_stored(services: Services) -> None:
+async def test_a_100000_account_chart_is_accepted_and_stored(services: Core) -> None:
     quickbooks = QuickBooksSimulator()
     for n in range(100_000):
         quickbooks.add_account(
@@ -71,7 +71,7 @@ async def test_a_100000_account_chart_is_accepted_and_stored(services: Services)
             number=str(100_000 + n),
         )
     async with db.session_scope(services.sessions) as session:
-        await accounts.queue_sync(session, requested_by="U_ADMIN")
+        await chart.queue_sync(session, requested_by="U_ADMIN")
     async with served(services) as client:
         connector = WebConnectorSimulator(
             str(client.make_url("/qbwc")),
@@ -85,8 +85,6 @@ async def test_a_100000_account_chart_is_accepted_and_stored(services: Services)
     async with services.sessions() as session:
         count = (await session.exec(select(func.count()).select_from(GLAccount))).one()
         audit = (await session.exec(select(func.count()).select_from(AuditEvent))).one()
-        found = await accounts.search_accounts(
-            session, query="099999", purpose=accounts.Purpose.EXPENSE
-        )
+        found = await chart.search_accounts(session, query="099999", purpose=chart.Purpose.EXPENSE)
     assert count == 100_000 and audit == 0
     assert [a.number for a in found] == ["199999"]

@@ -4,12 +4,12 @@ from collections import Counter
 
 from sqlmodel import select
 
-from bot.core import Services
+from bot.core import Core
 from bot.store.models import GLAccount
 from tests.bot.webconnector.qbwc_env import qbwc_env
 
 
-async def test_account_sync_stores_the_chart(services: Services) -> None:
+async def test_account_sync_stores_the_chart(services: Core) -> None:
     async with qbwc_env(services) as env:
         await env.sync_accounts()
         async with services.sessions() as session:
@@ -20,7 +20,7 @@ async def test_account_sync_stores_the_chart(services: Services) -> None:
         assert by_list_id[account.list_id].full_name == account.full_name
 
 
-async def test_one_update_exports_1000_codes_in_at_most_20_round_trips(services: Services) -> None:
+async def test_one_update_exports_1000_codes_in_at_most_20_round_trips(services: Core) -> None:
     async with qbwc_env(services) as env:
         await env.sync_accounts()
         await env.add_codes([(f"{n // 100:02d}-{n % 100:03d}", f"Item {n} é") for n in range(1000)])

@@ -15,7 +15,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot.accounts import chart as accounts
-from bot.core import Services
+from bot.core import Core
 from bot.store import db
 from bot.store.models import GLAccount, QbwcJob
 from qbd.simulator import QuickBooksSimulator
@@ -67,13 +67,13 @@ def without(state: Snapshot, tables: tuple[str, ...]) -> Snapshot:
     return {name: rows for name, rows in state.items() if name not in tables}
 
 
-async def chart(services: Services) -> list[tuple[str, bool]]:
+async def chart(services: Core) -> list[tuple[str, bool]]:
     async with services.sessions() as session:
         rows = (await session.exec(select(GLAccount).order_by(col(GLAccount.full_name)))).all()
     return [(row.full_name, row.active) for row in rows]
 
 
-async def job_states(services: Services) -> list[str]:
+async def job_states(services: Core) -> list[str]:
     async with services.sessions() as session:
         return list((await session.exec(select(QbwcJob.state).order_by(col(QbwcJob.id)))).all())
 
@@ -116,7 +116,7 @@ ACCOUNT_FORGERIES: list[tuple[str, Callable[[str], str]]] = [
     "forge", [f[1] for f in ACCOUNT_FORGERIES], ids=[f[0] for f in ACCOUNT_FORGERIES]
 )
 async def test_a_forged_chart_of_accounts_is_refused_and_changes_nothing(
-    services: Services, forge: Callable[[str], str]
+    services: Core, forge: Callable[[str], str]
 ) -> None:
     async with qbwc_env(services) as env:
         await env.sync_accounts()
@@ -141,7 +141,7 @@ async def test_a_forged_chart_of_accounts_is_refused_and_changes_nothing(
         assert await chart(services) == real
 
 
-async def test_an_account_hidden_in_another_answer_is_refused(services: Services) -> None:
+async def test_an_account_hidden_in_another_answer_is_refused(services: Core) -> None:
     async with qbwc_env(services) as env:
         await env.sync_accounts()
         real = await chart(services)
@@ -160,7 +160,7 @@ async def test_an_account_hidden_in_another_answer_is_refused(services: Services
         assert await job_states(services) == ["done", "pending"]
 
 
-async def test_another_sessions_request_id_is_refused(services: Services) -> None:
+async def test_another_sessions_request_id_is_refused(services: Core) -> None:
     """Session A's request is never answered; its ID answered in session B is not B's."""
     async with qbwc_env(services) as env:
         await env.sync_accounts()
@@ -179,7 +179,7 @@ async def test_another_sessions_request_id_is_refused(services: Services) -> Non
         assert await job_states(services) == ["done", "pending"]
 
 
-async def test_an_account_answer_when_an_export_was_sent_is_refused(services: Services) -> None:
+async def test_an_account_answer_when_an_export_was_sent_is_refused(services: Core) -> None:
     async with qbwc_env(services) as env:
         await env.sync_accounts()
         real = await chart(services)
@@ -245,7 +245,7 @@ ITEM_FORGERIES = [
     "forge", [f[1] for f in ITEM_FORGERIES], ids=[f[0] for f in ITEM_FORGERIES]
 )
 async def test_a_mismatched_item_answer_applies_nothing_and_the_next_update_settles_it(
-    services: Services, forge: Callable[[str, str], str]
+    services: Core, forge: Callable[[str, str], str]
 ) -> None:
     async with qbwc_env(services) as env:
         await env.sync_accounts()
@@ -274,7 +274,7 @@ async def test_a_mismatched_item_answer_applies_nothing_and_the_next_update_sett
     assert names == {"03-300": 1, "03-310": 1, "03-320": 1}  # adopted, never added twice
 
 
-async def test_an_answer_replayed_after_it_was_applied_is_refused(services: Services) -> None:
+async def test_an_answer_replayed_after_it_was_applied_is_refused(services: Core) -> None:
     async with qbwc_env(services) as env:
         await env.sync_accounts()
         await env.add_codes([(f"03-{n:03d}", f"Item {n}") for n in range(150)])  # two sends

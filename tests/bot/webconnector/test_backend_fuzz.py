@@ -17,8 +17,8 @@ import aiohttp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.accounts import chart as accounts
-from bot.core import Services
+from bot.accounts import chart
+from bot.core import Core
 from bot.store import db
 from qbd.soap import OPERATIONS, QBWC_NS, SOAP_ENV_NS
 from tests.bot.webconnector.qbwc_env import SESSION_TABLES, call, open_session, qbwc_env, send
@@ -58,7 +58,7 @@ def soap_bodies(draw: st.DrawFn) -> bytes:
     return xml.encode("utf-8", "surrogatepass")
 
 
-async def test_no_soap_body_gets_a_server_fault_or_changes_anything(services: Services) -> None:
+async def test_no_soap_body_gets_a_server_fault_or_changes_anything(services: Core) -> None:
     loop = asyncio.get_running_loop()
     async with qbwc_env(services) as env, aiohttp.ClientSession() as http:
         await env.sync_accounts()
@@ -123,7 +123,7 @@ def answer_for(elements: list[Element], sent_id: str) -> tuple[str, bool]:
 
 
 async def test_an_account_answer_is_applied_only_when_it_is_exactly_the_answer(
-    services: Services,
+    services: Core,
 ) -> None:
     loop = asyncio.get_running_loop()
     refused = accepted = 0
@@ -132,7 +132,7 @@ async def test_an_account_answer_is_applied_only_when_it_is_exactly_the_answer(
 
         async def prepare() -> tuple[str, str]:
             async with db.session_scope(services.sessions) as session:
-                await accounts.queue_sync(session, requested_by="U_ADMIN")
+                await chart.queue_sync(session, requested_by="U_ADMIN")
             ticket = await open_session(env)
             [sent_id] = re.findall(r'requestID="([^"]+)"', await send(env, ticket))
             return ticket, sent_id

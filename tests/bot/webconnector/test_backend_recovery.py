@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bot.core import Services
+from bot.core import Core
 from bot.webconnector.backend import QbwcBackend
 from qbd.simulator import HCP_RESPONSE
 from tests.bot.webconnector.qbwc_env import Env, qbwc_env
@@ -25,7 +25,7 @@ def _assert_each_code_once(env: Env) -> None:
     assert set(names.values()) == {1}, "a duplicate item was created"
 
 
-async def test_lost_response_ends_in_success_without_duplicates(services: Services) -> None:
+async def test_lost_response_ends_in_success_without_duplicates(services: Core) -> None:
     async with qbwc_env(services) as env:
         await _ready_export(env)
         env.connector.lose_next_response = True
@@ -43,7 +43,7 @@ async def test_lost_response_ends_in_success_without_duplicates(services: Servic
 
 
 async def test_session_that_goes_silent_is_over_after_two_minutes(
-    services: Services, clock: FakeClock
+    services: Core, clock: FakeClock
 ) -> None:
     async with qbwc_env(services) as env:
         await _ready_export(env)
@@ -60,7 +60,7 @@ async def test_session_that_goes_silent_is_over_after_two_minutes(
     _assert_each_code_once(env)
 
 
-async def test_another_process_answers_after_the_first_one_died(services: Services) -> None:
+async def test_another_process_answers_after_the_first_one_died(services: Core) -> None:
     async with qbwc_env(services) as env:
         await _ready_export(env)
         first, second = QbwcBackend(services), QbwcBackend(services)
@@ -82,7 +82,7 @@ async def test_another_process_answers_after_the_first_one_died(services: Servic
 
 
 async def test_the_sweep_recovers_a_silent_session_without_a_new_login(
-    services: Services, clock: FakeClock
+    services: Core, clock: FakeClock
 ) -> None:
     async with qbwc_env(services) as env:
         await _ready_export(env)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from bot.core import Services
+from bot.core import Core
 from bot.webconnector.backend import QbwcBackend
 from qbd.simulator import HCP_RESPONSE
 from tests.bot.webconnector.qbwc_env import Env, qbwc_env
@@ -22,7 +22,7 @@ def _list_id(env: Env, full_name: str) -> str:
     return next(a.list_id for a in env.quickbooks.accounts if a.full_name == full_name)
 
 
-async def test_3100_adopts_a_matching_service_item(services: Services) -> None:
+async def test_3100_adopts_a_matching_service_item(services: Core) -> None:
     async with qbwc_env(services) as env:
         await _prepared(env, "03-300")
         existing = env.quickbooks.add_item(
@@ -37,7 +37,7 @@ async def test_3100_adopts_a_matching_service_item(services: Services) -> None:
     assert len(env.quickbooks.items) == 1
 
 
-async def test_3100_against_another_item_type_is_a_conflict(services: Services) -> None:
+async def test_3100_against_another_item_type_is_a_conflict(services: Core) -> None:
     async with qbwc_env(services) as env:
         await _prepared(env, "03-300", "03-400")
         env.quickbooks.add_item("03-300", "ItemInventory")
@@ -52,7 +52,7 @@ async def test_3100_against_another_item_type_is_a_conflict(services: Services) 
     assert [i.item_type for i in env.quickbooks.items if i.name == "03-300"] == ["ItemInventory"]
 
 
-async def test_3100_against_a_service_with_other_accounts_is_a_conflict(services: Services) -> None:
+async def test_3100_against_a_service_with_other_accounts_is_a_conflict(services: Core) -> None:
     async with qbwc_env(services) as env:
         await _prepared(env, "03-300")
         env.quickbooks.add_item(
@@ -64,7 +64,7 @@ async def test_3100_against_a_service_with_other_accounts_is_a_conflict(services
     assert "already has a Service item" in (code.last_error or "")
 
 
-async def test_3140_names_the_vanished_account(services: Services) -> None:
+async def test_3140_names_the_vanished_account(services: Core) -> None:
     async with qbwc_env(services) as env:
         await _prepared(env, "03-300")
         env.quickbooks.accounts = [a for a in env.quickbooks.accounts if a.full_name != EXPENSE]
@@ -78,7 +78,7 @@ async def test_3140_names_the_vanished_account(services: Services) -> None:
     assert env.quickbooks.items == []
 
 
-async def test_busy_record_is_retried_then_succeeds(services: Services) -> None:
+async def test_busy_record_is_retried_then_succeeds(services: Core) -> None:
     async with qbwc_env(services) as env:
         await _prepared(env, "03-300")
         env.quickbooks.fail_next("03-300", 3175, "The record is in use by another user.")
@@ -88,7 +88,7 @@ async def test_busy_record_is_retried_then_succeeds(services: Services) -> None:
     assert code.state == "success" and len(env.quickbooks.items) == 1
 
 
-async def test_parse_error_hresult_fails_the_batch_retryably(services: Services) -> None:
+async def test_parse_error_hresult_fails_the_batch_retryably(services: Core) -> None:
     async with qbwc_env(services) as env:
         await _prepared(env, "03-300", "03-400")
         backend = QbwcBackend(services)
@@ -104,7 +104,7 @@ async def test_parse_error_hresult_fails_the_batch_retryably(services: Services)
     assert not codes["03-300"].needs_lookup
 
 
-async def test_credentials_and_unknown_tickets(services: Services) -> None:
+async def test_credentials_and_unknown_tickets(services: Core) -> None:
     backend = QbwcBackend(services)
     assert (await backend.authenticate("costcodes", "wrong"))[1] == "nvu"
     assert (await backend.authenticate("someone", "test-password"))[1] == "nvu"
@@ -115,7 +115,7 @@ async def test_credentials_and_unknown_tickets(services: Services) -> None:
     assert await backend.close_connection("no-such-ticket") == "Session unknown or already closed."
 
 
-async def test_no_password_configured_refuses_everyone(services: Services) -> None:
+async def test_no_password_configured_refuses_everyone(services: Core) -> None:
     services = dataclasses.replace(
         services, settings=services.settings.model_copy(update={"qbwc_password": None})
     )

@@ -8,10 +8,10 @@ from collections import Counter
 import pytest
 from sqlmodel import select
 
-from bot.accounts import chart as accounts
-from bot.connection import service as connection
+from bot.accounts import chart
+from bot.connection import service
 from bot.connection.words import ConnectionState
-from bot.core import Services
+from bot.core import Core
 from bot.sandbox.example_data import example_quickbooks
 from bot.store import db
 from bot.store.models import QbConnection, QbwcJob
@@ -44,7 +44,7 @@ async def _prepared(env: Env) -> None:
 
 async def _state(env: Env) -> QbConnection:
     async with env.services.sessions() as session:
-        row = await session.get(QbConnection, connection.ROW_ID)
+        row = await session.get(QbConnection, service.ROW_ID)
     assert row is not None
     return row
 
@@ -56,7 +56,7 @@ async def _states(env: Env) -> Counter[str]:
 @pytest.mark.parametrize("fault", list(FAULTS))
 @pytest.mark.parametrize("via", ["connection_error", "hresult"])
 async def test_a_fault_holds_the_export_then_it_finishes(
-    services: Services, fault: Fault, via: str
+    services: Core, fault: Fault, via: str
 ) -> None:
     async with qbwc_env(services) as env:
         await _prepared(env)
@@ -89,7 +89,7 @@ async def test_a_fault_holds_the_export_then_it_finishes(
     assert sorted(item.name for item in env.quickbooks.items) == CODES
 
 
-async def test_get_last_error_says_what_is_wrong_and_how_to_fix_it(services: Services) -> None:
+async def test_get_last_error_says_what_is_wrong_and_how_to_fix_it(services: Core) -> None:
     async with qbwc_env(services) as env:
         await _prepared(env)
         env.connector.fault_via = "hresult"
@@ -105,11 +105,11 @@ async def test_get_last_error_says_what_is_wrong_and_how_to_fix_it(services: Ser
     )
 
 
-async def test_a_fault_during_an_account_sync_keeps_the_sync_waiting(services: Services) -> None:
+async def test_a_fault_during_an_account_sync_keeps_the_sync_waiting(services: Core) -> None:
     async with qbwc_env(services) as env:
         await env.sync_accounts()
         async with db.session_scope(services.sessions) as session:
-            await accounts.queue_sync(session, requested_by="U_ADMIN")
+            await chart.queue_sync(session, requested_by="U_ADMIN")
         env.connector.fault_via = "hresult"
         env.quickbooks.fault = "dialog"
         await env.connector.run_update()
@@ -124,7 +124,7 @@ async def test_a_fault_during_an_account_sync_keeps_the_sync_waiting(services: S
 
 
 async def test_a_lost_answer_reported_by_connection_error_fails_nothing(
-    services: Services,
+    services: Core,
 ) -> None:
     async with qbwc_env(services) as env:
         await _prepared(env)
@@ -146,7 +146,7 @@ def _other_file() -> QuickBooksSimulator:
     return other
 
 
-async def test_another_company_file_gets_no_write(services: Services) -> None:
+async def test_another_company_file_gets_no_write(services: Core) -> None:
     async with qbwc_env(services) as env:
         await _prepared(env)
         right = env.quickbooks
@@ -171,7 +171,7 @@ async def test_another_company_file_gets_no_write(services: Services) -> None:
 
 
 async def test_the_same_file_under_another_path_spelling_is_the_same_file(
-    services: Services,
+    services: Core,
 ) -> None:
     async with qbwc_env(services) as env:
         await _prepared(env)
@@ -180,13 +180,13 @@ async def test_the_same_file_under_another_path_spelling_is_the_same_file(
     assert sorted(item.name for item in env.quickbooks.items) == CODES
 
 
-async def test_a_plain_account_sync_from_another_file_does_not_rebind(services: Services) -> None:
+async def test_a_plain_account_sync_from_another_file_does_not_rebind(services: Core) -> None:
     async with qbwc_env(services) as env:
         await env.sync_accounts()
         wrong = _other_file()
         env.connector.quickbooks = wrong
         async with db.session_scope(services.sessions) as session:
-            await accounts.queue_sync(session, requested_by="U_ADMIN")
+            await chart.queue_sync(session, requested_by="U_ADMIN")
         report = await env.connector.run_update()
         row = await _state(env)
     assert report.requests == [] and wrong.messages == []

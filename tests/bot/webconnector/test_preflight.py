@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from bot.core import Services
+from bot.core import Core
 from bot.sandbox.example_data import example_quickbooks
 from bot.store import db
 from bot.store.models import CostCode, GLAccount, QbwcJob
@@ -30,7 +30,7 @@ def _adds(env: Env) -> list[str]:
 
 
 async def test_an_expense_account_made_inactive_holds_the_code_without_a_round_trip(
-    services: Services,
+    services: Core,
 ) -> None:
     async with qbwc_env(services) as env:
         await _queued(env, "03-300", "03-400")
@@ -51,7 +51,7 @@ async def test_an_expense_account_made_inactive_holds_the_code_without_a_round_t
 
 
 async def test_an_income_account_gone_from_the_chart_holds_only_its_codes(
-    services: Services,
+    services: Core,
 ) -> None:
     async with qbwc_env(services) as env:
         await _queued(env, "03-300", expense=None)
@@ -74,7 +74,7 @@ async def test_an_income_account_gone_from_the_chart_holds_only_its_codes(
     assert [item.name for item in env.quickbooks.items] == ["03-400"]
 
 
-async def test_text_quickbooks_cannot_store_is_held_back_before_export(services: Services) -> None:
+async def test_text_quickbooks_cannot_store_is_held_back_before_export(services: Core) -> None:
     async with qbwc_env(services) as env:
         await env.sync_accounts()
         await env.add_codes([("03-300", "Concrete")])
@@ -103,7 +103,7 @@ async def test_text_quickbooks_cannot_store_is_held_back_before_export(services:
     assert _adds(env) == []
 
 
-async def test_the_cli_rebinds_only_with_yes(services: Services) -> None:
+async def test_the_cli_rebinds_only_with_yes(services: Core) -> None:
     async with qbwc_env(services) as env:
         await _queued(env, "03-300")
         other = example_quickbooks()
@@ -147,7 +147,7 @@ async def test_the_cli_rebinds_only_with_yes(services: Services) -> None:
 
 
 async def test_a_plain_sync_from_the_charts_own_file_drops_a_waiting_rebind(
-    services: Services,
+    services: Core,
 ) -> None:
     async with qbwc_env(services) as env:
         await _queued(env, "03-300")

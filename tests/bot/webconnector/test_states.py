@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.core import Services
+from bot.core import Core
 from bot.store import db
 from bot.store.models import AuditEvent, ExportBatch, QbwcJob, QbwcTicket
 from bot.webconnector import states
@@ -27,13 +27,13 @@ from tests.conftest import FakeClock
 Row = TypeVar("Row", bound=SQLModel)
 
 
-async def _add(services: Services, row: Row) -> Row:
+async def _add(services: Core, row: Row) -> Row:
     async with db.session_scope(services.sessions) as session:
         session.add(row)
     return row
 
 
-async def _read(services: Services, model: type[Row], key: object) -> Row:
+async def _read(services: Core, model: type[Row], key: object) -> Row:
     """The row as another process would have read it a moment ago (detached, not refreshed)."""
     async with services.sessions() as session:
         found = await session.get(model, key)
@@ -41,18 +41,18 @@ async def _read(services: Services, model: type[Row], key: object) -> Row:
     return found
 
 
-async def _batch(services: Services, state: BatchState = BatchState.QUEUED) -> ExportBatch:
+async def _batch(services: Core, state: BatchState = BatchState.QUEUED) -> ExportBatch:
     return await _add(
         services, ExportBatch(created_by="U1", surface="slack", total=3, state=state.value)
     )
 
 
-async def _job(services: Services, state: JobState = JobState.PENDING) -> QbwcJob:
+async def _job(services: Core, state: JobState = JobState.PENDING) -> QbwcJob:
     return await _add(services, QbwcJob(kind="accounts_sync", requested_by="U1", state=state.value))
 
 
 async def _ticket(
-    services: Services, clock: FakeClock, state: TicketState = TicketState.OPEN
+    services: Core, clock: FakeClock, state: TicketState = TicketState.OPEN
 ) -> QbwcTicket:
     now = clock()
     return await _add(
@@ -63,12 +63,12 @@ async def _ticket(
 Write = Callable[[AsyncSession], Awaitable[bool]]
 
 
-async def _in_transaction(services: Services, write: Write) -> bool:
+async def _in_transaction(services: Core, write: Write) -> bool:
     async with db.session_scope(services.sessions) as session:
         return await write(session)
 
 
-async def _race(services: Services, *writes: Write) -> list[bool]:
+async def _race(services: Core, *writes: Write) -> list[bool]:
     """Run the writers at once, each in its own transaction, and say which won.
 
     On PostgreSQL every transaction is open before any writes, so they meet on the row lock;
@@ -117,9 +117,7 @@ def test_model_defaults_are_the_first_state_of_each_lifecycle() -> None:
 # Export batches
 
 
-async def test_a_batch_picked_up_is_running_with_the_time(
-    services: Services, clock: FakeClock
-) -> None:
+async def test_a_batch_picked_up_is_running_with_the_time(services: Core, clock: FakeClock) -> None:
     batch = await _batch(services)
     clock.advance(minutes=5)
     async with db.session_scope(services.sessions) as session:
@@ -134,7 +132,7 @@ async def test_a_batch_picked_up_is_running_with_the_time(
     assert stored.finished_at is None
 
 
-async def test_a_finished_batch_is_done_with_the_time(services: Services, clock: FakeClock) -> None:
+async def test_a_finished_batch_is_done_with_the_time(services: Core, clock: FakeClock) -> None:
     batch = await _batch(services, BatchState.RUNNING)
     clock.advance(minutes=7)
     assert await _in_transaction(
@@ -144,7 +142,7 @@ async def test_a_finished_batch_is_done_with_the_time(services: Services, clock:
     assert (stored.state, stored.finished_at, stored.picked_up_at) == ("done", clock(), None)
 
 
-async def test_a_done_batch_cannot_start_again(services: Services) -> None:
+async def test_a_done_batch_cannot_start_again(services: Core) -> None:
     batch = await _batch(services, BatchState.DONE)
     with pytest.raises(IllegalMove, match="a batch that is done cannot become running"):
         await _in_transaction(
@@ -154,7 +152,7 @@ async def test_a_done_batch_cannot_start_again(services: Services) -> None:
 
 
 async def test_a_batch_read_before_another_session_started_it_loses(
-    services: Services, clock: FakeClock
+    services: Core, clock: FakeClock
 ) -> None:
     batch = await _batch(services)
     stale = await _read(services, ExportBatch, batch.id)
@@ -170,7 +168,7 @@ async def test_a_batch_read_before_another_session_started_it_loses(
     assert (stored.state, stored.updated_at, stored.picked_up_at) == ("running", started, started)
 
 
-async def test_a_batch_started_and_finished_at_once_ends_one_way(services: Services) -> None:
+async def test_a_batch_started_and_finished_at_once_ends_one_way(services: Core) -> None:
     batch = await _batch(services)
     first, second = await _read(services, ExportBatch, batch.id), batch
     won = await _race(
@@ -186,9 +184,7 @@ async def test_a_batch_started_and_finished_at_once_ends_one_way(services: Servi
 # Web Connector jobs
 
 
-async def test_a_job_picked_is_sending_for_that_ticket(
-    services: Services, clock: FakeClock
-) -> None:
+async def test_a_job_picked_is_sending_for_that_ticket(services: Core, clock: FakeClock) -> None:
     job = await _job(services)
     clock.advance(minutes=3)
     assert await _in_transaction(
@@ -198,7 +194,7 @@ async def test_a_job_picked_is_sending_for_that_ticket(
     assert (stored.state, stored.ticket, stored.updated_at) == ("sending", "t-1", clock())
 
 
-async def test_a_done_job_cannot_go_back_to_pending(services: Services) -> None:
+async def test_a_done_job_cannot_go_back_to_pending(services: Core) -> None:
     job = await _job(services, JobState.DONE)
     with pytest.raises(IllegalMove, match="a job that is done cannot become pending"):
         await _in_transaction(services, lambda s: states.move_job(s, job, JobState.PENDING))
@@ -210,7 +206,7 @@ async def test_a_done_job_cannot_go_back_to_pending(services: Services) -> None:
 
 
 async def test_the_answer_of_a_job_already_recovered_changes_nothing(
-    services: Services, clock: FakeClock
+    services: Core, clock: FakeClock
 ) -> None:
     job = await _job(services, JobState.SENDING)
     assert await _in_transaction(
@@ -228,7 +224,7 @@ async def test_the_answer_of_a_job_already_recovered_changes_nothing(
     assert stored.updated_at == clock() - timedelta(minutes=1)
 
 
-async def test_two_sessions_picking_one_job_give_it_to_one(services: Services) -> None:
+async def test_two_sessions_picking_one_job_give_it_to_one(services: Core) -> None:
     job = await _job(services)
     first, second = await _read(services, QbwcJob, job.id), job
     won = await _race(
@@ -245,7 +241,7 @@ async def test_two_sessions_picking_one_job_give_it_to_one(services: Services) -
 
 
 async def test_an_ended_session_shows_what_it_had_in_flight_then(
-    services: Services, clock: FakeClock
+    services: Core, clock: FakeClock
 ) -> None:
     ticket = await _ticket(services, clock)
     stale = await _read(services, QbwcTicket, "t-1")
@@ -261,7 +257,7 @@ async def test_an_ended_session_shows_what_it_had_in_flight_then(
     assert ticket.state == "open"  # the caller's own copy is the one brought up to date
 
 
-async def test_an_ended_session_cannot_end_again(services: Services, clock: FakeClock) -> None:
+async def test_an_ended_session_cannot_end_again(services: Core, clock: FakeClock) -> None:
     ticket = await _ticket(services, clock)
     with pytest.raises(IllegalMove, match="a ticket that is open cannot become open"):
         await _in_transaction(services, lambda s: states.move_ticket(s, ticket, TicketState.OPEN))
@@ -275,7 +271,7 @@ async def test_an_ended_session_cannot_end_again(services: Services, clock: Fake
 
 
 async def test_a_session_heard_from_is_not_expired_by_a_stale_sweep(
-    services: Services, clock: FakeClock
+    services: Core, clock: FakeClock
 ) -> None:
     ticket = await _ticket(services, clock)
     cutoff = clock() + timedelta(seconds=1)  # the sweep saw it silent
@@ -293,7 +289,7 @@ async def test_a_session_heard_from_is_not_expired_by_a_stale_sweep(
 
 
 async def test_a_session_ended_is_not_kept_open_by_a_late_answer(
-    services: Services, clock: FakeClock
+    services: Core, clock: FakeClock
 ) -> None:
     ticket = await _ticket(services, clock)
     late = await _read(services, QbwcTicket, "t-1")
@@ -307,7 +303,7 @@ async def test_a_session_ended_is_not_kept_open_by_a_late_answer(
 
 
 async def test_a_sweep_and_an_answer_at_once_leave_one_winner(
-    services: Services, clock: FakeClock
+    services: Core, clock: FakeClock
 ) -> None:
     await _ticket(services, clock)
     clock.advance(minutes=3)
@@ -329,7 +325,7 @@ async def test_a_sweep_and_an_answer_at_once_leave_one_winner(
 
 @pytest.mark.parametrize("answer_first", [True, False])
 async def test_an_answer_and_a_sweep_that_thinks_the_session_silent_leave_one_outcome(
-    services: Services, clock: FakeClock, answer_first: bool
+    services: Core, clock: FakeClock, answer_first: bool
 ) -> None:
     """The answer applies the 100 codes sent, or the sweep recovers them: never a mix of both."""
     async with qbwc_env(services) as env:
