@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -289,14 +290,30 @@ async def mark_copies_showing(
     session: AsyncSession, code_id: int, *, now: datetime, changed_by: str, also: Iterable[int]
 ) -> None:
     """Mark the recent copies whose page shows this code (a pick changes nothing else there)."""
-    recent = col(PostedMessage.created_at) >= now - REFRESH_WINDOW
-    showing = col(PostedMessage.shown).contains(f",{code_id},") | col(PostedMessage.shown).is_(None)
-    where = (col(PostedMessage.kind) == KIND) & recent & showing
-    clicked = list(also)
-    urgent = col(PostedMessage.id).in_(clicked) if clicked else None
+    where, urgent = _showing(code_id, now, also)
     await refresher.mark_dirty(
         session, where, urgent=urgent, last_change_by=changed_by, last_change_at=now
     )
+
+
+async def mark_copies_showing_at_once(
+    engine: AsyncEngine, code_id: int, *, now: datetime, changed_by: str, also: Iterable[int]
+) -> None:
+    """The same marks in their own statement, after the pick committed (PostgreSQL)."""
+    where, urgent = _showing(code_id, now, also)
+    await refresher.mark_at_once(
+        engine, where, now=now, urgent=urgent, last_change_by=changed_by, last_change_at=now
+    )
+
+
+def _showing(
+    code_id: int, now: datetime, also: Iterable[int]
+) -> tuple[ColumnElement[bool], ColumnElement[bool] | None]:
+    recent = col(PostedMessage.created_at) >= now - REFRESH_WINDOW
+    showing = col(PostedMessage.shown).contains(f",{code_id},") | col(PostedMessage.shown).is_(None)
+    clicked = list(also)
+    urgent = col(PostedMessage.id).in_(clicked) if clicked else None
+    return (col(PostedMessage.kind) == KIND) & recent & showing, urgent
 
 
 def filters_showing(*states: State) -> list[ListFilter]:

@@ -173,9 +173,14 @@ class Review:
                 code = await _save_pick(session, caller, pick, changes, seen)
                 if code is None:
                     return None
-                await listing.mark_copies_showing(
-                    session, pick.code_id, now=now, changed_by=caller.user_id, also=[copy]
-                )
+                if db.is_sqlite_session(session):  # one writer: one transaction is one turn
+                    await listing.mark_copies_showing(
+                        session, pick.code_id, now=now, changed_by=caller.user_id, also=[copy]
+                    )
+                    return copy
+            await listing.mark_copies_showing_at_once(
+                self.services.engine, pick.code_id, now=now, changed_by=caller.user_id, also=[copy]
+            )
             return copy
 
     async def reject_all(self, caller: Caller, at: ListAt) -> None:

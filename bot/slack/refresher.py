@@ -24,6 +24,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import ColumnElement, case, false, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -73,6 +74,36 @@ async def mark_dirty(
         .values(dirty=True, mark=col(PostedMessage.mark) + 1, updated_at=db.now(session), **values)
         .execution_options(synchronize_session=False)
     )
+
+
+async def mark_at_once(
+    engine: AsyncEngine,
+    where: ColumnElement[bool],
+    *,
+    now: datetime,
+    urgent: ColumnElement[bool] | None = None,
+    **values: Any,
+) -> None:
+    """PostgreSQL: mark the matching messages in one statement that commits by itself.
+
+    For a pick, after its save has committed. Marked inside the save's transaction, every copy's
+    row stays locked until that transaction's last round trip, so 20 people picking at once queue
+    on the same 20 rows, each behind the others' commits (issue 17: burst picks at the 2 s save
+    budget). One autocommitted statement, locking in id order, holds them only while PostgreSQL
+    runs it. A process killed between the save and this mark has not acknowledged the pick yet.
+    """
+    if urgent is not None:
+        where = where | urgent
+        values["urgent"] = case((urgent, True), else_=col(PostedMessage.urgent))
+    locked = select(PostedMessage.id).where(where).order_by(col(PostedMessage.id)).with_for_update()
+    statement = (
+        update(PostedMessage)
+        .where(col(PostedMessage.id).in_(locked.scalar_subquery()))
+        .values(dirty=True, mark=col(PostedMessage.mark) + 1, updated_at=now, **values)
+    )
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.execute(statement)
 
 
 async def _locked_ids(
