@@ -17,6 +17,13 @@ class CostCodeError(Exception):
 class ConflictError(CostCodeError):
     """Someone else changed the code first; nothing was written."""
 
+    @classmethod
+    def changed(cls, code: str) -> ConflictError:
+        return cls(
+            f"{code} was changed by someone else a moment ago, so nothing was saved. "
+            "The list shows the latest; please try again."
+        )
+
 
 class InvalidTransition(CostCodeError):
     """The code is not in a state that allows this action."""
@@ -32,3 +39,10 @@ class NotPermitted(CostCodeError):
 
 class RuleViolation(CostCodeError):
     """The code breaks a QuickBooks rule and is held back from export."""
+
+
+NOT_IN_CHANNEL = "I can't post in this channel. Invite me with /invite @costcodes and try again."
+
+
+class CannotPost(CostCodeError):
+    """Slack refused to post in this channel (the list, a digest, a sync's reply)."""

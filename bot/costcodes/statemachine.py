@@ -177,10 +177,7 @@ async def _compare_and_set(
     )
     result = await session.exec(statement)
     if result.rowcount != 1:
-        raise ConflictError(
-            f"{code.code} was changed by someone else a moment ago, so nothing was saved. "
-            "The list shows the latest; please try again."
-        )
+        raise ConflictError.changed(code.code)
     # The row is written: show the object as it now is without the ORM writing it a second time.
     written = {**values, "version": code.version + 1, "updated_at": now, "updated_by": actor}
     for key, value in written.items():

@@ -29,7 +29,7 @@ from bot.digests import schedule as digest_cron
 from bot.digests.jobs import DigestJobs
 from bot.digests.queries import load_view
 from bot.digests.views import DigestAction, DigestOutcome, DigestView, ScheduleView
-from bot.review.service import CannotPost
+from bot.errors import NOT_IN_CHANNEL, CannotPost
 from bot.slack.permissions import Permissions
 from bot.store import db
 from bot.store.models import DigestSchedule, DigestSlot
@@ -40,7 +40,6 @@ GRACE = timedelta(hours=6)
 """How late a missed slot may still be posted (on start); after that it is skipped."""
 RESYNC_SECONDS = 60
 PROCESS = f"{socket.gethostname()}:{os.getpid()}"[:64]
-NOT_IN_CHANNEL = "I can't post in this channel. Invite me with /invite @costcodes and try again."
 Post = Callable[[str, DigestView], Awaitable[str]]
 """Posts a digest in a channel and returns its ts; Slack's refusal raises SlackApiError."""
 

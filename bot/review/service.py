@@ -41,7 +41,14 @@ from bot.costcodes.domain import (
     StatusSummary,
     Surface,
 )
-from bot.errors import ConflictError, CostCodeError, NotFound, RuleViolation
+from bot.errors import (
+    NOT_IN_CHANNEL,
+    CannotPost,
+    ConflictError,
+    CostCodeError,
+    NotFound,
+    RuleViolation,
+)
 from bot.export import start as export
 from bot.export.replies import ExportReporter
 from bot.review import listing, reject
@@ -55,10 +62,6 @@ from bot.store.reads import ReadSessions
 from qbd.companyfile import CompanyFile
 
 log = logging.getLogger(__name__)
-
-
-class CannotPost(CostCodeError):
-    """Slack refused to post the list in this channel."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +115,7 @@ class Review:
                 channel=caller.channel_id, **list_message(page)
             )
         except SlackApiError as exc:
-            raise CannotPost(
-                "I can't post in this channel. Invite me with /invite @costcodes and try again."
-            ) from exc
+            raise CannotPost(NOT_IN_CHANNEL) from exc
         async with self._session() as session:
             await listing.keep_copy(
                 session,
@@ -395,10 +396,7 @@ def _unchanged_or_conflicting(
 
 
 def _conflict(code: CostCode) -> ConflictError:
-    return ConflictError(
-        f"{code.code} was changed by someone else a moment ago, so nothing was saved. "
-        "The list shows the latest; please try again."
-    )
+    return ConflictError.changed(code.code)
 
 
 async def _pick_changes(session: AsyncSession, pick: AccountPick) -> dict[str, int | None]:
