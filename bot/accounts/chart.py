@@ -12,7 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Row, insert, update
+from sqlalchemy import Row, bindparam, insert, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -28,6 +28,8 @@ ACCOUNTS_SYNC = "accounts_sync"
 SEARCH_LIMIT = 100
 """Slack's external_select shows at most 100 options."""
 _CHUNK = 500
+WRITE_CHUNK = 2_000
+"""Rows a sync writes in one transaction of its own: the longest a pick waits for one."""
 _TURN = 2_000
 """Accounts handled between two turns of the event loop during a sync."""
 
@@ -122,20 +124,51 @@ class SyncCounts:
     unchanged: int
 
 
+@dataclass(slots=True)
+class ChartPlan:
+    """What applying a chart will write, worked out from a read of the table (no write lock)."""
+
+    now: datetime
+    new_rows: list[dict[str, object]]
+    changes: list[dict[str, object]]
+    """Changed accounts' new values, each with its row's id as `row_id`."""
+    gone: list[int]
+    unchanged: int
+
+    @property
+    def counts(self) -> SyncCounts:
+        return SyncCounts(len(self.new_rows), len(self.changes), len(self.gone), self.unchanged)
+
+    @property
+    def rows(self) -> int:
+        return len(self.new_rows) + len(self.changes)
+
+
 async def apply_chart(
     session: AsyncSession, accounts: Iterable[AccountInfo], *, now: datetime | None = None
 ) -> SyncCounts:
     """Make the table match QuickBooks' chart: upsert by ListID; accounts gone become inactive.
 
+    All in the caller's transaction; the Web Connector instead writes a plan's rows in short
+    transactions of their own (`write_rows`) and only finishes in its transaction.
+    """
+    plan = await plan_chart(session, accounts, now=now or db.now(session))
+    await _write(session, plan.new_rows, plan.changes)
+    return await finish_chart(session, plan)
+
+
+async def plan_chart(
+    session: AsyncSession, accounts: Iterable[AccountInfo], *, now: datetime
+) -> ChartPlan:
+    """Compare QuickBooks' chart with the table; any session will do, a read one is enough.
+
     A chart of 100,000 accounts is seconds of Python: it is read as plain rows, not ORM objects,
     and every `_TURN` accounts the event loop gets a turn, so Slack acks and searches go on
     while a sync is applied (bench/chart_acks.py).
     """
-    now = now or db.now(session)
     existing = await _existing(session)
     seen: set[str] = set()
-    new_rows: list[dict[str, object]] = []
-    changed = unchanged = 0
+    plan = ChartPlan(now=now, new_rows=[], changes=[], gone=[], unchanged=0)
     for n, info in enumerate(accounts):
         if n % _TURN == _TURN - 1:
             await asyncio.sleep(0)
@@ -143,32 +176,56 @@ async def apply_chart(
         values = _values(info)
         current = existing.get(info.list_id)
         if current is None:
-            new_rows.append(
+            plan.new_rows.append(
                 {**values, "list_id": info.list_id, "last_synced": now, "created_at": now}
                 | {"updated_at": now}
             )
         elif tuple(values.values()) != tuple(current[2:]):
-            await session.exec(
-                update(GLAccount)
-                .where(col(GLAccount.id) == current.id)
-                .values(**values, last_synced=now, updated_at=now)
+            plan.changes.append(
+                {**values, "row_id": current.id, "last_synced": now} | {"updated_at": now}
             )
-            changed += 1
         else:
-            unchanged += 1  # last_synced is left as it was: no write for an unchanged account
+            plan.unchanged += 1  # last_synced is left as it was: no write for an unchanged account
+    plan.gone = [a.id for a in existing.values() if a.list_id not in seen and a.active]
+    return plan
+
+
+async def write_rows(sessions: db.SessionFactory, plan: ChartPlan) -> None:
+    """A plan's new and changed rows, `WRITE_CHUNK` at a time, each chunk its own short
+    transaction at the back of SQLite's writer queue: picks and their acks go between chunks.
+
+    Rows written before a crash stay; the sync asked again converges, as rows are by ListID.
+    """
+    for rows, is_new in ((plan.new_rows, True), (plan.changes, False)):
+        for start in range(0, len(rows), WRITE_CHUNK):
+            chunk = rows[start : start + WRITE_CHUNK]
+            async with db.session_scope(sessions, background=True) as session:
+                await _write(session, chunk if is_new else [], [] if is_new else chunk)
+
+
+async def _write(
+    session: AsyncSession, new_rows: list[dict[str, object]], changes: list[dict[str, object]]
+) -> None:
+    table = GLAccount.__table__  # type: ignore[attr-defined]
     conn = await session.connection()
     for start in range(0, len(new_rows), _CHUNK):
-        await conn.execute(insert(GLAccount.__table__), new_rows[start : start + _CHUNK])  # type: ignore[attr-defined]
-    gone = [a.id for a in existing.values() if a.list_id not in seen and a.active]
-    for start in range(0, len(gone), _CHUNK):
+        await conn.execute(insert(table), new_rows[start : start + _CHUNK])
+    if changes:  # one statement for them all, each row's values bound by name
+        await conn.execute(update(table).where(table.c.id == bindparam("row_id")), changes)
+
+
+async def finish_chart(session: AsyncSession, plan: ChartPlan) -> SyncCounts:
+    """The last step of a sync: accounts gone become inactive and every index hears of it."""
+    now = plan.now
+    for start in range(0, len(plan.gone), _CHUNK):
         await session.exec(
             update(GLAccount)
-            .where(col(GLAccount.id).in_(gone[start : start + _CHUNK]))
+            .where(col(GLAccount.id).in_(plan.gone[start : start + _CHUNK]))
             .values(active=False, last_synced=now, updated_at=now)
         )
-    if new_rows or changed or gone:
-        await _bump_version(session, now)
-    return SyncCounts(len(new_rows), changed, len(gone), unchanged)
+    if plan.rows or plan.gone:
+        await bump_version(session, now)
+    return plan.counts
 
 
 async def _existing(session: AsyncSession) -> dict[str, Row[Any]]:
@@ -183,7 +240,7 @@ async def _existing(session: AsyncSession) -> dict[str, Row[Any]]:
     return found
 
 
-async def _bump_version(session: AsyncSession, now: datetime) -> None:
+async def bump_version(session: AsyncSession, now: datetime) -> None:
     """Tell every process's account index that the chart changed."""
     stamp = now.isoformat() + "/" + uuid.uuid4().hex[:8]
     found = await session.get(AppSetting, "accounts_version")

@@ -20,13 +20,14 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import __version__
-from bot.accounts.chart import apply_chart
+from bot.accounts.chart import apply_chart, bump_version, finish_chart
 from bot.accounts.memory import release_sync_garbage
 from bot.connection import service
 from bot.core import Core
 from bot.store import db
 from bot.store.models import QbwcTicket
-from bot.webconnector import guard, states
+from bot.webconnector import chartahead, guard, states
+from bot.webconnector.chartahead import ChartAhead
 from bot.webconnector.match import AnswerMismatch
 from bot.webconnector.match import check as answer_check
 from bot.webconnector.states import JobState, TicketState
@@ -192,6 +193,7 @@ class QbwcBackend:
         return message
 
     async def receive_response(self, ticket: str, response: str, hresult: str, message: str) -> int:
+        chart = None if hresult else await self._chart_ahead(ticket, response)
         async with db.session_scope(self.services.sessions) as session:
             found = await self._open(session, ticket)
             if found is None:
@@ -200,11 +202,16 @@ class QbwcBackend:
             found.in_flight = None
             stop = None
             if in_flight is not None or hresult:
-                stop = await self._apply(session, found, in_flight, response, hresult, message)
+                stop = await self._apply(
+                    session, found, in_flight, (response, hresult, message), chart
+                )
             elif response.strip() and not hresult:
                 stop = _unasked(found)
+            if chart is not None and chart.written and not chart.matches(in_flight):
+                await bump_version(session, self.services.clock())  # its rows are stored
             touched = await settle_batches(session)
             percent = stop if stop is not None else await self._percent(session, found)
+        chart = None
         if in_flight is not None and in_flight["kind"] == "accounts":
             release_sync_garbage()  # the chart's objects are dropped with the session
         await self._notify(touched)  # after the commit, so listeners read what was applied
@@ -215,11 +222,12 @@ class QbwcBackend:
         session: AsyncSession,
         ticket: QbwcTicket,
         in_flight: dict[str, Any] | None,
-        response: str,
-        hresult: str,
-        message: str,
+        answer: tuple[str, str, str],
+        chart: ChartAhead | None,
     ) -> int | None:
-        """Apply one answer; a negative number means the session must stop with last_error."""
+        """Apply one answer (response, hresult, message); a negative number means the session
+        must stop with last_error. `chart` is an accounts answer already read, if any."""
+        response, hresult, message = answer
         now = self.services.clock()
         if hresult and not is_our_fault(hresult):  # connection trouble: the work waits
             ticket.last_error = await guard.on_trouble(
@@ -240,7 +248,9 @@ class QbwcBackend:
             return -1
         try:
             if in_flight["kind"] == "accounts":
-                ticket.processed += await self._apply_accounts(session, ticket, in_flight, response)
+                ticket.processed += await self._apply_accounts(
+                    session, ticket, in_flight, response, chart
+                )
             else:
                 results = await _off_loop(parse_responses, response)
                 answer_check(in_flight, await _off_loop(answer_refs, response))
@@ -264,9 +274,33 @@ class QbwcBackend:
         await service.clear(session, now=now)  # a good update ends any connection trouble
         return None
 
+    async def _chart_ahead(self, ticket: str, response: str) -> ChartAhead | None:
+        """An accounts answer parsed and its rows stored before the write transaction."""
+        raw = await chartahead.peek(self.services.sessions, ticket)
+        if raw is None:
+            return None
+        chart = await self._parse_chart(raw, response)
+        if chart is None:
+            return None
+        return await chartahead.store(
+            self.services.sessions, ticket, chart, now=self.services.clock()
+        )
+
+    async def _parse_chart(self, raw_in_flight: str, response: str) -> ChartAhead | None:
+        return await chartahead.parse(raw_in_flight, response, _off_loop)
+
     async def _apply_accounts(
-        self, session: AsyncSession, ticket: QbwcTicket, in_flight: dict[str, Any], response: str
+        self,
+        session: AsyncSession,
+        ticket: QbwcTicket,
+        in_flight: dict[str, Any],
+        response: str,
+        chart: ChartAhead | None,
     ) -> int:
+        if chart is not None and chart.plan is not None and chart.matches(in_flight):
+            answer_check(in_flight, chart.answers)  # against the record as this transaction sees it
+            counts = await finish_chart(session, chart.plan)
+            return await self._chart_done(session, ticket, in_flight, asdict(counts))
         accounts: list[AccountInfo] = []
         answers: list[AnswerRef] = []
         try:
@@ -286,8 +320,17 @@ class QbwcBackend:
             )
             return 1
         counts = await apply_chart(session, accounts, now=self.services.clock())
+        return await self._chart_done(session, ticket, in_flight, asdict(counts))
+
+    async def _chart_done(
+        self,
+        session: AsyncSession,
+        ticket: QbwcTicket,
+        in_flight: dict[str, Any],
+        counts: dict[str, int],
+    ) -> int:
         await guard.after_chart(session, ticket, now=self.services.clock())
-        await finish_job(session, in_flight["job"], JobState.DONE, result=asdict(counts))
+        await finish_job(session, in_flight["job"], JobState.DONE, result=counts)
         return 1
 
     async def _percent(self, session: AsyncSession, ticket: QbwcTicket) -> int:
