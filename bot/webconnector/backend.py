@@ -275,16 +275,20 @@ class QbwcBackend:
         return None
 
     async def _chart_ahead(self, ticket: str, response: str) -> ChartAhead | None:
-        """An accounts answer parsed and its rows stored before the write transaction."""
-        raw = await chartahead.peek(self.services.sessions, ticket)
-        if raw is None:
+        """A large accounts answer parsed and its rows stored before the write transaction
+        (a small one is quick enough inside it)."""
+        if len(response) <= PARSE_OFF_LOOP_BYTES:
             return None
-        chart = await self._parse_chart(raw, response)
-        if chart is None:
-            return None
-        return await chartahead.store(
-            self.services.sessions, ticket, chart, now=self.services.clock()
-        )
+        async with chartahead.lock_free_reads(self.services.sessions) as reads:
+            raw = await chartahead.peek(reads, ticket)
+            if raw is None:
+                return None
+            chart = await self._parse_chart(raw, response)
+            if chart is None:
+                return None
+            return await chartahead.store(
+                reads, self.services.sessions, ticket, chart, now=self.services.clock()
+            )
 
     async def _parse_chart(self, raw_in_flight: str, response: str) -> ChartAhead | None:
         return await chartahead.parse(raw_in_flight, response, _off_loop)
