@@ -30,7 +30,6 @@ from bot.webconnector.backend import QbwcBackend
 from bot.webconnector.chartahead import ChartAhead
 from bot.webconnector.states import JobState
 from qbd.simulator import QuickBooksSimulator, UpdateReport, WebConnectorSimulator
-from tests.waiting import eventually_awaited
 
 ACCOUNTS = 5_000
 """More than one chunk of rows (chart.WRITE_CHUNK) in a new chart."""
@@ -116,18 +115,26 @@ async def test_a_sync_stores_changes_and_deactivates_as_before_and_the_index_fin
     assert await index.search(query=gone.full_name.lower(), purpose=Purpose.INCOME) == []
 
 
+class ParsedFlagBackend(QbwcBackend):
+    """Says when the chart's answer has been parsed (before any of it is written)."""
+
+    def __init__(self, services: Core) -> None:
+        super().__init__(services)
+        self.parsed = asyncio.Event()
+
+    async def _parse_chart(self, raw_in_flight: str, response: str) -> ChartAhead | None:
+        parsed = await super()._parse_chart(raw_in_flight, response)
+        self.parsed.set()
+        return parsed
+
+
 async def test_a_pick_is_saved_while_a_big_chart_is_still_being_stored(services: Core) -> None:
     quickbooks = _quickbooks(20_000)
-    async with _qbwc(services) as url:
+    backend = ParsedFlagBackend(services)
+    async with _qbwc(services, backend) as url:
         update = asyncio.create_task(_sync(services, url, quickbooks))
-
-        async def some_stored() -> bool:
-            async with services.sessions() as session:
-                statement = select(func.count()).select_from(GLAccount)
-                return (await session.exec(statement)).one() > 0
-
-        await eventually_awaited(some_stored, seconds=60, what=lambda: "no chunk of the chart")
-        # The save a pick makes before its ack: it goes between two chunks of the chart.
+        await asyncio.wait_for(backend.parsed.wait(), timeout=60)
+        # The save a pick makes before its ack: it no longer waits for the sync to be stored.
         async with db.session_scope(services.sessions) as session:
             session.add(AppSetting(key="pick", value="saved"))
             job = (await session.exec(select(QbwcJob))).one()
