@@ -19,6 +19,7 @@ from bot.cli import run
 from bot.core import Core
 from bot.server import build_web_app
 from bot.store.models import CostCode
+from qbd.simulator import QuickBooksSimulator, WebConnectorSimulator
 from tests.fakes.slack_api import FakeSlack
 from tests.handlers.slack_driver import ADMIN, OTHER
 
@@ -60,3 +61,8 @@ async def cli(services: Core, *argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = await run(list(argv), settings=services.settings, out=out, err=err)
     return code, out.getvalue(), err.getvalue()
+
+
+def web_connector(url: str, quickbooks: QuickBooksSimulator) -> WebConnectorSimulator:
+    """The Web Connector simulator at `url`, logging in as the tests' settings allow."""
+    return WebConnectorSimulator(url, quickbooks, username="costcodes", password="test-password")

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import App, build_app
 from bot.core import Core
@@ -22,6 +21,7 @@ from bot.server import serve
 from bot.slack.bolt import make_client
 from bot.slack.refresher import Refresher
 from bot.webconnector.backend import QbwcBackend
+from tests.builders import serving
 from tests.conftest import ROOT, make_settings
 
 SLACK = {"slack_bot_token": "xoxb-test", "slack_signing_secret": "secret"}
@@ -44,7 +44,7 @@ async def test_without_slack_settings_no_slack_part_exists_and_qbwc_and_healthz_
     assert app.slack is None and app.procore is None
     assert app.qbwc.listeners == []
     assert job_ids(app) == {"qbwc-sweep"}
-    async with TestClient(TestServer(serve(app))) as client:
+    async with serving(serve(app)) as client:
         assert (await client.get("/healthz")).status == 200
         wsdl = await client.get("/qbwc?wsdl")
         assert wsdl.status == 200 and "sendRequestXML" in await wsdl.text()
@@ -82,7 +82,7 @@ async def test_with_slack_settings_every_collaborator_is_built_once_and_shared(
 async def test_the_slack_parts_are_served_and_closed_with_the_server(services: Core) -> None:
     app = build_app(with_slack(services, slack_api_url="http://127.0.0.1:9/api/"))
     assert app.slack is not None
-    async with TestClient(TestServer(serve(app))) as client:
+    async with serving(serve(app)) as client:
         assert app.slack.client.session is not None  # the one pool, opened on start-up
         answer = await client.post("/slack/events", data=b"{}")
         assert answer.status == 401  # the route is there, and checks signatures

@@ -13,7 +13,7 @@ from sqlmodel import select
 from bot.core import Core
 from bot.sandbox.example_data import example_quickbooks
 from bot.store.models import CostCode, ExportBatch
-from qbd.simulator import WebConnectorSimulator
+from tests.builders import web_connector
 from tests.e2e.conftest import MakeServer, remote_driver
 from tests.e2e.served import balanced
 from tests.fakes.slack_api import FakeSlack
@@ -84,9 +84,7 @@ async def test_two_servers_lose_nothing_and_export_each_code_once(
         assert shown == sorted(shown) and shown[-1] == 14, shown
 
         quickbooks = example_quickbooks()
-        connector = WebConnectorSimulator(
-            f"{balancer.url}/qbwc", quickbooks, username="costcodes", password="test-password"
-        )
+        connector = web_connector(f"{balancer.url}/qbwc", quickbooks)
         report = await connector.run_update()
         assert report.percents[-1] == 100, report
 

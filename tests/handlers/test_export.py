@@ -13,7 +13,7 @@ from bot.sandbox.example_data import example_quickbooks
 from bot.server import QBWC
 from bot.store.models import GLAccount
 from qbd.simulator import QuickBooksSimulator, WebConnectorSimulator
-from tests.builders import codes
+from tests.builders import codes, web_connector
 from tests.conftest import FakeClock
 from tests.fakes.slack_api import Message
 from tests.handlers.conftest import MakeDriver, slack_parts
@@ -40,12 +40,7 @@ def option_labels(answer: dict[str, Any]) -> list[str]:
 
 
 def connector(slack: SlackDriver, simulator: QuickBooksSimulator) -> WebConnectorSimulator:
-    return WebConnectorSimulator(
-        str(slack.client.make_url("/qbwc")),
-        simulator,
-        username="costcodes",
-        password="test-password",
-    )
+    return web_connector(str(slack.client.make_url("/qbwc")), simulator)
 
 
 async def account_id(slack: SlackDriver, number: str) -> str:

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestServer
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -21,10 +20,10 @@ from bot.accounts import chart
 from bot.accounts.index import AccountIndex
 from bot.accounts.memory import AFTER_SECONDS
 from bot.core import Core
-from bot.server import build_web_app
 from bot.store import db
 from bot.store.models import GLAccount
-from qbd.simulator import QuickBooksSimulator, WebConnectorSimulator
+from qbd.simulator import QuickBooksSimulator
+from tests.builders import served, web_connector
 from tests.waiting import eventually
 
 
@@ -49,18 +48,8 @@ def full_collections() -> Iterator[list[int]]:
 
 
 async def _update(services: Core, quickbooks: QuickBooksSimulator) -> list[int]:
-    server = TestServer(build_web_app(services))
-    await server.start_server()
-    try:
-        connector = WebConnectorSimulator(
-            str(server.make_url("/qbwc")),
-            quickbooks,
-            username="costcodes",
-            password="test-password",
-        )
-        report = await connector.run_update()
-    finally:
-        await server.close()
+    async with served(services) as client:
+        report = await web_connector(str(client.make_url("/qbwc")), quickbooks).run_update()
     assert report.fault is None
     return report.percents
 

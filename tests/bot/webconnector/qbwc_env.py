@@ -71,12 +71,7 @@ class Env:
 async def qbwc_env(services: Core) -> AsyncIterator[Env]:
     async with builders.served(services) as client:
         quickbooks = example_quickbooks()
-        connector = WebConnectorSimulator(
-            str(client.make_url("/qbwc")),
-            quickbooks,
-            username="costcodes",
-            password="test-password",
-        )
+        connector = builders.web_connector(str(client.make_url("/qbwc")), quickbooks)
         yield Env(services, client.server, quickbooks, connector)
 
 

@@ -10,8 +10,8 @@ from bot.accounts import chart
 from bot.core import Core
 from bot.store import db
 from bot.store.models import AuditEvent, GLAccount, QbwcTicket
-from qbd.simulator import QuickBooksSimulator, WebConnectorSimulator
-from tests.builders import served
+from qbd.simulator import QuickBooksSimulator
+from tests.builders import served, web_connector
 
 SOAP_ACTION = '"http://developer.intuit.com/authenticate"'
 
@@ -73,12 +73,7 @@ async def test_a_100000_account_chart_is_accepted_and_stored(services: Core) -> 
     async with db.session_scope(services.sessions) as session:
         await chart.queue_sync(session, requested_by="U_ADMIN")
     async with served(services) as client:
-        connector = WebConnectorSimulator(
-            str(client.make_url("/qbwc")),
-            quickbooks,
-            username="costcodes",
-            password="test-password",
-        )
+        connector = web_connector(str(client.make_url("/qbwc")), quickbooks)
         report = await connector.run_update()
     assert report.fault is None and report.percents == [100]
     assert len(quickbooks.messages) == 1

@@ -29,7 +29,8 @@ from bot.store.models import AppSetting, GLAccount, QbwcJob, QbwcTicket
 from bot.webconnector.backend import QbwcBackend
 from bot.webconnector.chartahead import ChartAhead
 from bot.webconnector.states import JobState
-from qbd.simulator import QuickBooksSimulator, UpdateReport, WebConnectorSimulator
+from qbd.simulator import QuickBooksSimulator, UpdateReport
+from tests.builders import web_connector
 
 ACCOUNTS = 5_000
 """More than one chunk of rows (chart.WRITE_CHUNK) in a new chart."""
@@ -60,9 +61,7 @@ async def _qbwc(services: Core, backend: QbwcBackend | None = None) -> AsyncIter
 async def _sync(services: Core, url: str, quickbooks: QuickBooksSimulator) -> UpdateReport:
     async with db.session_scope(services.sessions) as session:
         await chart.queue_sync(session, requested_by="U_ADMIN")
-    connector = WebConnectorSimulator(
-        url, quickbooks, username="costcodes", password="test-password"
-    )
+    connector = web_connector(url, quickbooks)
     return await connector.run_update()
 
 
