@@ -188,7 +188,14 @@ def schedule_jobs(app: App) -> None:
     every(scheduler, "qbwc-sweep", app.qbwc.expire_silent_sessions, seconds=SWEEP_SECONDS)
     if app.slack is not None:
         slack = app.slack
-        every(scheduler, "export-replies", slack.reporter.tick, seconds=SWEEP_SECONDS)
+        # Also soon after start-up: a final reply a crash left unposted goes out then.
+        every(
+            scheduler,
+            "export-replies",
+            slack.reporter.tick,
+            seconds=SWEEP_SECONDS,
+            soon_after_start=True,
+        )
         every(scheduler, "home-tabs", slack.home.refresh, seconds=home_service.POLL_SECONDS)
         every(
             scheduler,

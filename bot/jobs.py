@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -16,6 +17,9 @@ log = logging.getLogger(__name__)
 
 Job = Callable[[], Awaitable[Any]]
 
+START_DELAY = timedelta(seconds=3)
+"""After start-up, before the catch-up jobs run: the server is listening and migrated by then."""
+
 
 def build_scheduler(tz: str) -> AsyncIOScheduler:
     # coalesce + one instance: a job that falls behind runs once, never piles up.
@@ -24,8 +28,20 @@ def build_scheduler(tz: str) -> AsyncIOScheduler:
     )
 
 
-def every(scheduler: AsyncIOScheduler, job_id: str, job: Job, *, seconds: int) -> None:
-    """Run `job` every `seconds`; its failures are logged, never raised into the scheduler."""
+def every(
+    scheduler: AsyncIOScheduler,
+    job_id: str,
+    job: Job,
+    *,
+    seconds: int,
+    soon_after_start: bool = False,
+) -> None:
+    """Run `job` every `seconds`; its failures are logged, never raised into the scheduler.
+
+    `soon_after_start` runs it a few seconds after the server starts too: for catch-up work a
+    crash may have left (a final export reply committed but never posted), which should not
+    wait a whole interval.
+    """
 
     async def guarded() -> None:
         try:
@@ -33,4 +49,11 @@ def every(scheduler: AsyncIOScheduler, job_id: str, job: Job, *, seconds: int) -
         except Exception:
             log.exception("scheduled job %s failed", job_id)
 
-    scheduler.add_job(guarded, IntervalTrigger(seconds=seconds), id=job_id, replace_existing=True)
+    first = datetime.now(UTC) + START_DELAY if soon_after_start else None
+    scheduler.add_job(
+        guarded,
+        IntervalTrigger(seconds=seconds),
+        id=job_id,
+        replace_existing=True,
+        **({"next_run_time": first} if first is not None else {}),
+    )

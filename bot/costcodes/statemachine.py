@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import col
+from sqlalchemy.sql import Select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.costcodes.domain import State, Surface
@@ -234,6 +236,54 @@ async def transition_many(
     return moved
 
 
+async def transition_selected(
+    session: AsyncSession,
+    *,
+    selected: Select[Any],
+    source: State,
+    target: State,
+    actor: str,
+    surface: Surface,
+    changes: Mapping[str, Any] | None = None,
+    detail: str | None = None,
+) -> list[CostCode]:
+    """Move the codes `selected` (a SELECT of ids) that are still in `source`; returns them as
+    written. One statement: the Web Connector's claim of its next 100 codes reads and moves them
+    at once, and the moved rows come back whole (no second read of the same rows).
+    """
+    action = action_for(source, target)
+    values = {**_without_state(changes), "state": target.value}
+    table = CostCode.__table__  # type: ignore[attr-defined]
+    # A CTE, so PostgreSQL runs the SELECT (and its LIMIT, FOR UPDATE) once: as a plain IN
+    # subquery its plan may rescan it and move more rows than the LIMIT.
+    picked = selected.cte("picked")
+    statement = (
+        update(CostCode)
+        .where(col(CostCode.id).in_(select(picked.c.id)), col(CostCode.state) == source.value)
+        .values(
+            **values,
+            version=CostCode.version + 1,
+            updated_at=db.now(session),
+            updated_by=actor,
+        )
+        .returning(*table.c)
+    )
+    moved = sorted(
+        await db.written_rows(session, CostCode, statement), key=lambda code: code.id or 0
+    )
+    await audit_many(
+        session,
+        actor=actor,
+        surface=surface,
+        action=action,
+        codes=[(code.id or 0, code.code) for code in moved],
+        before={"state": source.value},
+        after=values,
+        detail=detail,
+    )
+    return moved
+
+
 async def transition_each(
     session: AsyncSession,
     *,
@@ -244,9 +294,12 @@ async def transition_each(
 ) -> list[CostCode]:
     """Move several codes, each as read (state and version) and with its own changes, to `target`.
 
-    One UPDATE a chunk instead of one a code (a Web Connector answer settles 100 codes): each
-    row's values and expected version are CASE expressions on its id, so the compare-and-set is
-    still per row. Codes another process changed first are skipped; returns the codes moved.
+    A Web Connector answer settles 100 codes: one executemany of one compare-and-set UPDATE (on
+    each row's id and version) per set of changed columns, and one audit insert. The caller read
+    the codes in this transaction with their rows locked (`with_for_update`; on SQLite the write
+    transaction holds the whole database), so the compare-and-set cannot lose; where the driver
+    counts an executemany's rows (SQLite), a miss anyway rolls the transaction back. Returns the
+    codes moved (all of them).
     """
     moved: list[CostCode] = []
     for start in range(0, len(moves), _CHUNK):
@@ -265,38 +318,13 @@ async def _move_chunk(
 ) -> list[CostCode]:
     if not moves:
         return []
-    by_id = {code.id: (code, _without_state(changes)) for code, changes in moves}
-    actions = {code.id: action_for(State(code.state), target) for code, _ in moves}
-    keys = sorted({key for _, changes in moves for key in changes})
-    ident = col(CostCode.id)
-    values: dict[str, Any] = {
-        key: case(
-            {code.id: changes[key] for code, changes in moves if key in changes},
-            value=ident,
-            else_=getattr(CostCode, key),
-        )
-        for key in keys
-    }
     now = db.now(session)
-    expected = case({code.id: code.version for code, _ in moves}, value=ident)
-    statement = (
-        update(CostCode)
-        .where(ident.in_(list(by_id)), col(CostCode.version) == expected)
-        .values(
-            **values,
-            state=target.value,
-            version=col(CostCode.version) + 1,
-            updated_at=now,
-            updated_by=actor,
-        )
-        .returning(ident)
-        .execution_options(synchronize_session=False)
-    )
-    done = set((await session.exec(statement)).scalars().all())
+    checked = [(code, _without_state(changes)) for code, changes in moves]
+    actions = {code.id: action_for(State(code.state), target) for code, _ in checked}
+    await _compare_and_set_each(session, checked, target, now=now, actor=actor)
     moved: list[CostCode] = []
     rows: list[dict[str, Any]] = []
-    for code_id in done:
-        code, changes = by_id[code_id]
+    for code, changes in checked:
         source = code.state
         written = {**changes, "state": target.value, "version": code.version + 1}
         for key, value in {**written, "updated_at": now, "updated_by": actor}.items():
@@ -307,18 +335,54 @@ async def _move_chunk(
                 "at": now,
                 "actor": actor,
                 "surface": surface.value,
-                "action": actions[code_id],
-                "cost_code_id": code_id,
+                "action": actions[code.id],
+                "cost_code_id": code.id,
                 "code": code.code,
                 "before": _jsonable({"state": source}),
                 "after": _jsonable({"state": target.value, **changes}),
                 "detail": None,
             }
         )
-    if rows:
-        conn = await session.connection()
-        await conn.execute(insert(AuditEvent.__table__), rows)  # type: ignore[attr-defined]
+    conn = await session.connection()
+    await conn.execute(insert(AuditEvent.__table__), rows)  # type: ignore[attr-defined]
     return moved
+
+
+async def _compare_and_set_each(
+    session: AsyncSession,
+    moves: Sequence[tuple[CostCode, Mapping[str, Any]]],
+    target: State,
+    *,
+    now: datetime,
+    actor: str,
+) -> None:
+    by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for code, changes in moves:
+        row = {"b_id": code.id, "b_version": code.version}
+        row.update({f"v_{key}": value for key, value in changes.items()})
+        by_keys.setdefault(tuple(sorted(changes)), []).append(row)
+    conn = await session.connection()
+    table = CostCode.__table__  # type: ignore[attr-defined]
+    for keys, rows in by_keys.items():
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
+            .values(
+                {
+                    **{key: bindparam(f"v_{key}") for key in keys},
+                    "state": target.value,
+                    "version": table.c.version + 1,
+                    "updated_at": now,
+                    "updated_by": actor,
+                }
+            )
+        )
+        result = await conn.execute(statement, rows)
+        if conn.dialect.supports_sane_multi_rowcount and result.rowcount != len(rows):
+            raise ConflictError(
+                f"{len(rows) - result.rowcount} of {len(rows)} codes changed while they were "
+                "being moved; nothing was saved."
+            )
 
 
 async def audit(

@@ -41,6 +41,12 @@ class CostCode(SQLModel, table=True):
     """One company-level cost code and its Export Status."""
 
     __tablename__ = "cost_code"
+    __table_args__ = (
+        # The Web Connector's claim, and every read by state.
+        Index("ix_cost_code_queue", "state", "needs_lookup", "id"),
+        # An export's counts, and every read by batch.
+        Index("ix_cost_code_batch_state", "export_batch_id", "state"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=255, unique=True)
@@ -49,7 +55,7 @@ class CostCode(SQLModel, table=True):
     source: str = Field(default="import", max_length=255)
     procore_id: int | None = Field(default=None, sa_type=BigInteger, unique=True, index=True)
     """The Procore standard cost code this one follows (source "procore"), if any."""
-    state: str = Field(default="ready", max_length=20, index=True)
+    state: str = Field(default="ready", max_length=20)
     income_account_id: int | None = Field(default=None, foreign_key="gl_account.id")
     expense_account_id: int | None = Field(default=None, foreign_key="gl_account.id")
     qb_list_id: str | None = Field(default=None, max_length=64)
@@ -58,7 +64,7 @@ class CostCode(SQLModel, table=True):
     """Why a person rejected this one code (at most 300 characters); empty after Reject All."""
     needs_lookup: bool = Field(default=False)
     """The last add's result is unknown: ask QuickBooks before adding again (no duplicates)."""
-    export_batch_id: int | None = Field(default=None, foreign_key="export_batch.id", index=True)
+    export_batch_id: int | None = Field(default=None, foreign_key="export_batch.id")
     attempts: int = Field(default=0)
     version: int = Field(default=1)
     updated_by: str | None = Field(default=None, max_length=64)

@@ -46,9 +46,8 @@ from qbd.qbxml.build import build_message
 from qbd.qbxml.parse import (
     NoAccountAnswer,
     QbXmlError,
-    answer_refs,
     parse_account_query_stream,
-    parse_responses,
+    read_answer,
     supported_versions,
 )
 from qbd.qbxml.types import AccountInfo, AnswerRef, negotiate
@@ -142,11 +141,14 @@ class QbwcBackend:
         return True
 
     async def _open(self, session: AsyncSession, ticket_id: str) -> QbwcTicket | None:
+        now = self.services.clock()
+        cutoff = now - SESSION_TIMEOUT
+        fresh = await states.heard_from(session, ticket_id, now=now, since=cutoff)
+        if fresh is not None:
+            return fresh
         ticket = await session.get(QbwcTicket, ticket_id)
         if ticket is None or ticket.state != TicketState.OPEN:
             return None
-        now = self.services.clock()
-        cutoff = now - SESSION_TIMEOUT
         if ticket.last_seen_at < cutoff:
             await self._abandon(session, ticket, TicketState.EXPIRED, silent_before=cutoff)
             return None
@@ -164,6 +166,7 @@ class QbwcBackend:
         minor: int,
     ) -> str:
         message = ""
+        touched: list[int] = []
         async with db.session_scope(self.services.sessions) as session:
             found = await self._open(session, ticket)
             if found is None:
@@ -182,13 +185,14 @@ class QbwcBackend:
                 found.in_flight = None
                 found.last_error = permit.hold or "There is nothing left to send."
                 # On hold, the export's thread says which file is open and which is expected.
-                touched = await settle_batches(session) if permit.hold else []
+                if permit.hold:
+                    touched = await settle_batches(session)
             else:
-                in_flight, requests = work
-                found.in_flight = json.dumps(in_flight)
+                found.in_flight = json.dumps(work.in_flight)
                 found.requests_sent += 1
-                message = build_message(requests, version=found.qbxml_version)
-                touched = await settle_batches(session) if in_flight["kind"] != "accounts" else []
+                message = build_message(work.requests, version=found.qbxml_version)
+                if work.in_flight["kind"] != "accounts":
+                    touched = await settle_batches(session, picked_up=work.batches)
         await self._notify(touched)  # "Exporting…" as soon as the Web Connector picks it up
         return message
 
@@ -201,12 +205,15 @@ class QbwcBackend:
             in_flight = json.loads(found.in_flight) if found.in_flight else None
             found.in_flight = None
             stop = None
-            if in_flight is not None or hresult:
-                stop = await self._apply(
-                    session, found, in_flight, (response, hresult, message), chart
-                )
-            elif response.strip() and not hresult:
-                stop = _unasked(found)
+            # What changes on the ORM objects (the ticket, the batches) is written once, at the
+            # commit; every statement in between reads rows the changes do not touch.
+            with session.no_autoflush:
+                if in_flight is not None or hresult:
+                    stop = await self._apply(
+                        session, found, in_flight, (response, hresult, message), chart
+                    )
+                elif response.strip() and not hresult:
+                    stop = _unasked(found)
             if chart is not None and chart.written and not chart.matches(in_flight):
                 await bump_version(session, self.services.clock())  # its rows are stored
             touched = await settle_batches(session)
@@ -252,8 +259,8 @@ class QbwcBackend:
                     session, ticket, in_flight, response, chart
                 )
             else:
-                results = await _off_loop(parse_responses, response)
-                answer_check(in_flight, await _off_loop(answer_refs, response))
+                refs, results = await _off_loop(read_answer, response)
+                answer_check(in_flight, refs)
                 ticket.processed += await apply_code_results(session, in_flight, results)
         except QbXmlError as exc:
             log.error("unreadable answer from QuickBooks: %s", exc)

@@ -65,8 +65,9 @@ async def permit(session: AsyncSession, ticket: QbwcTicket, *, now: datetime) ->
     """Compare the open file with the one the chart came from; hold writes on a mismatch."""
     opened = open_file_of(ticket)
     if opened is not None:
-        await service.note_open(session, opened, now=now)
-    row = await service.load(session)
+        row = await service.note_open(session, opened, now=now)  # the row as it now is
+    else:
+        row = await service.load(session)
     expected = service.bound_file(row)
     if expected is None:
         if opened is not None:

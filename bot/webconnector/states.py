@@ -166,6 +166,24 @@ async def keep_open(session: AsyncSession, ticket: QbwcTicket, *, now: datetime)
     return await _write(session, ticket, where, {"last_seen_at": now})
 
 
+async def heard_from(
+    session: AsyncSession, ticket_id: str, *, now: datetime, since: datetime
+) -> QbwcTicket | None:
+    """`keep_open` for a ticket not read yet: one statement when the session is open and was heard
+    from after `since` (every call of a running update), the ticket as it now is; None otherwise,
+    and then the caller reads it to find out why."""
+    where = (
+        (col(QbwcTicket.ticket) == ticket_id)
+        & (col(QbwcTicket.state) == TicketState.OPEN.value)
+        & (col(QbwcTicket.last_seen_at) >= since)
+    )
+    statement = (
+        update(QbwcTicket).where(where).values(last_seen_at=now).returning(*QbwcTicket.__table__.c)  # type: ignore[attr-defined]
+    )
+    written = await db.written_rows(session, QbwcTicket, statement)
+    return written[0] if written else None
+
+
 async def _write(
     session: AsyncSession, row: SQLModel, where: ColumnElement[bool], values: Mapping[str, Any]
 ) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from qbd.qbxml.types import ItemInfo, Status
 
@@ -45,6 +46,11 @@ class Sent:
     income_name: str
     expense_list_id: str | None
     expense_name: str | None
+
+    def as_record(self) -> dict[str, Any]:
+        """For the ticket's in-flight record (`Sent(**record)` reads it back); every field is a
+        plain value, so no deep copy as `dataclasses.asdict` makes."""
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
 class Outcome(StrEnum):

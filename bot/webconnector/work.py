@@ -8,9 +8,8 @@ whether the item exists before adding it again, so no item is ever created twice
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import asdict
-from typing import Any
+from collections.abc import Callable, Collection, Sequence
+from typing import Any, NamedTuple
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -43,11 +42,21 @@ BATCH_SIZE = 100
 Request = ServiceItemAdd | ItemQuery | AccountQuery
 
 
+class Claim(NamedTuple):
+    """What a session sends next: the in-flight record kept on its ticket, the qbXML requests,
+    and the export batches whose codes are in them (they start running)."""
+
+    in_flight: dict[str, Any]
+    requests: list[Request]
+    batches: frozenset[int] = frozenset()
+
+
 async def pending_work(session: AsyncSession) -> int:
     """Codes waiting to be sent plus account refreshes waiting."""
     codes = select(func.count()).where(col(CostCode.state) == State.QUEUED.value)
     jobs = select(func.count()).where(col(QbwcJob.state) == JobState.PENDING.value)
-    return int((await session.exec(codes)).one()) + int((await session.exec(jobs)).one())
+    both = select(codes.scalar_subquery() + jobs.scalar_subquery())
+    return int((await session.exec(both)).one())
 
 
 async def claim_next(
@@ -56,8 +65,8 @@ async def claim_next(
     *,
     codes: bool = True,
     accept_job: Callable[[QbwcJob], bool] | None = None,
-) -> tuple[dict[str, Any], list[Request]] | None:
-    """The next piece of work for this ticket: (in-flight record, qbXML requests), or None.
+) -> Claim | None:
+    """The next piece of work for this ticket, or None.
 
     `codes` False sends no item request at all (another company file is open); `accept_job`
     says which account syncs may run against the open file.
@@ -66,13 +75,14 @@ async def claim_next(
     job = await _claim_job(session, ticket, accept_job)
     if job is not None:
         query = AccountQuery(request_id=request_id("accounts", job.id or 0, tag))
-        return {"kind": "accounts", "job": job.id, "tag": tag}, [query]
+        return Claim({"kind": "accounts", "job": job.id, "tag": tag}, [query])
     for lookup in (True, False) if codes else ():
-        claimed = await _claim_codes(session, lookup=lookup)
+        claimed, batches = await _claim_codes(session, lookup=lookup)
         if claimed:
             kind = "lookup" if lookup else "add"
             requests = [_request(kind, sent, tag) for sent in claimed]
-            return {"kind": kind, "codes": [asdict(s) for s in claimed], "tag": tag}, requests
+            in_flight = {"kind": kind, "codes": [s.as_record() for s in claimed], "tag": tag}
+            return Claim(in_flight, requests, frozenset(batches))
     return None
 
 
@@ -96,29 +106,32 @@ async def _claim_job(
     return None
 
 
-async def _claim_codes(session: AsyncSession, *, lookup: bool) -> list[Sent]:
-    """Up to BATCH_SIZE codes to send; a batch that was all held back makes room for the next."""
+async def _claim_codes(session: AsyncSession, *, lookup: bool) -> tuple[list[Sent], set[int]]:
+    """Up to BATCH_SIZE codes to send and the export batches they are in; a batch that was all
+    held back makes room for the next."""
+    batches: set[int] = set()
     while True:
-        ids, sent = await _claim_batch(session, lookup=lookup)
-        if sent or not ids:
-            return sent
+        moved = await _claim_batch(session, lookup=lookup)
+        batches |= {code.export_batch_id for code in moved if code.export_batch_id is not None}
+        if not moved:
+            return [], batches
+        sent = await _sent_for(session, moved)
+        if sent:
+            return sent, batches
 
 
-async def _claim_batch(session: AsyncSession, *, lookup: bool) -> tuple[list[int], list[Sent]]:
-    statement = (
+async def _claim_batch(session: AsyncSession, *, lookup: bool) -> list[CostCode]:
+    selected = (
         select(CostCode.id)
         .where(col(CostCode.state) == State.QUEUED.value, col(CostCode.needs_lookup) == lookup)
         .order_by(col(CostCode.id))
         .limit(BATCH_SIZE)
     )
     if not db.is_sqlite_session(session):
-        statement = statement.with_for_update(skip_locked=True)
-    ids = [code_id for code_id in (await session.exec(statement)).all() if code_id is not None]
-    if not ids:
-        return [], []
-    moved = await statemachine.transition_many(
+        selected = selected.with_for_update(skip_locked=True)
+    moved = await statemachine.transition_selected(
         session,
-        ids=ids,
+        selected=selected,
         source=State.QUEUED,
         target=State.EXPORTING,
         actor=ACTOR,
@@ -126,14 +139,12 @@ async def _claim_batch(session: AsyncSession, *, lookup: bool) -> tuple[list[int
         changes={"needs_lookup": True},
         detail="asked QuickBooks whether the item exists" if lookup else "sent to QuickBooks",
     )
-    await _mark_batches_running(session, [code_id for code_id, _ in moved])
-    return ids, await _sent_for(session, [code_id for code_id, _ in moved])
+    return moved
 
 
-async def _sent_for(session: AsyncSession, ids: Sequence[int]) -> list[Sent]:
+async def _sent_for(session: AsyncSession, codes: Sequence[CostCode]) -> list[Sent]:
     """Describe each claimed code as sent; one that may not go (an account inactive or gone in the
     last chart read, a rule broken) is held back here with the reason, never sent."""
-    codes = (await session.exec(select(CostCode).where(col(CostCode.id).in_(ids)))).all()
     account_ids = {c.income_account_id for c in codes} | {c.expense_account_id for c in codes}
     accounts = {
         a.id: a
@@ -142,7 +153,7 @@ async def _sent_for(session: AsyncSession, ids: Sequence[int]) -> list[Sent]:
         ).all()
     }
     sent: list[Sent] = []
-    for code in sorted(codes, key=lambda c: c.id or 0):
+    for code in codes:
         income = accounts.get(code.income_account_id)
         expense = accounts.get(code.expense_account_id)
         held = preflight.hold_reason(code, income, expense)
@@ -183,7 +194,9 @@ async def apply_code_results(
     kind, tag = in_flight["kind"], in_flight.get("tag") or ""
     sent_codes = [Sent(**raw) for raw in in_flight["codes"]]
     ids = [sent.code_id for sent in sent_codes]
-    rows = (await session.exec(select(CostCode).where(col(CostCode.id).in_(ids)))).all()
+    # Locked (as statemachine.transition_each needs), in id order so two answers cannot deadlock.
+    locked = select(CostCode).where(col(CostCode.id).in_(ids)).order_by(col(CostCode.id))
+    rows = (await session.exec(locked.with_for_update())).all()
     codes = {code.id: code for code in rows}
     moves: dict[State, list[tuple[CostCode, dict[str, Any]]]] = {}
     for sent in sent_codes:
@@ -247,7 +260,7 @@ async def fail_in_flight(session: AsyncSession, in_flight: dict[str, Any], reaso
         await finish_job(session, in_flight["job"], JobState.FAILED, result={"error": reason})
         return
     for raw in in_flight["codes"]:
-        code = await session.get(CostCode, raw["code_id"])
+        code = await session.get(CostCode, raw["code_id"], with_for_update=True)
         if code is not None and code.state == State.EXPORTING.value:
             changes = {"last_error": reason, "needs_lookup": in_flight["kind"] == "lookup"}
             await statemachine.transition(
@@ -266,7 +279,7 @@ async def requeue_in_flight(session: AsyncSession, in_flight: dict[str, Any]) ->
         await requeue_job(session, in_flight["job"])
         return
     for raw in in_flight["codes"]:
-        code = await session.get(CostCode, raw["code_id"])
+        code = await session.get(CostCode, raw["code_id"], with_for_update=True)
         if code is not None and code.state == State.EXPORTING.value:
             await _apply(session, code, Verdict(Outcome.LOOKUP))
 
@@ -291,25 +304,20 @@ async def finish_job(
         )
 
 
-async def _mark_batches_running(session: AsyncSession, ids: Sequence[int]) -> None:
-    if not ids:
-        return
-    batch_ids = select(CostCode.export_batch_id).where(col(CostCode.id).in_(ids)).distinct()
-    batches = (
-        await session.exec(select(ExportBatch).where(col(ExportBatch.id).in_(batch_ids)))
-    ).all()
-    for batch in batches:
-        if batch.state == BatchState.QUEUED:  # another session may have started it: then it lost
-            await states.move_batch(session, batch, BatchState.RUNNING)
+async def settle_batches(session: AsyncSession, *, picked_up: Collection[int] = ()) -> list[int]:
+    """Recount unfinished batches; those with nothing left in flight are done. Returns their ids.
 
-
-async def settle_batches(session: AsyncSession) -> list[int]:
-    """Recount unfinished batches; those with nothing left in flight are done. Returns their ids."""
+    `picked_up` are the batches whose codes were just claimed (`Claim.batches`): they start
+    running here, in the same read of the active batches.
+    """
     batches = (
         await session.exec(select(ExportBatch).where(col(ExportBatch.state).in_(ACTIVE_BATCH)))
     ).all()
     touched: list[int] = []
     for batch in batches:
+        if batch.id in picked_up and batch.state == BatchState.QUEUED:
+            # Another session may have started it first: then it lost, and the batch runs anyway.
+            await states.move_batch(session, batch, BatchState.RUNNING)
         counts = await _batch_counts(session, batch.id or 0)
         batch.succeeded = counts.get(State.SUCCESS.value, 0)
         batch.failed = counts.get(State.FAILED.value, 0)

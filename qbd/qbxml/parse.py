@@ -33,9 +33,18 @@ class NoAccountAnswer(QbXmlError):
     """A well-formed response with no AccountQueryRs in it."""
 
 
+def read_answer(xml: str | bytes) -> tuple[list[AnswerRef], list[QbXmlResult]]:
+    """`answer_refs` and `parse_responses` of one response, parsed once."""
+    messages = _messages(xml)
+    return _answer_refs(messages), _results(messages)
+
+
 def parse_responses(xml: str | bytes) -> list[QbXmlResult]:
     """Every answer we know in a QBXMLMsgsRs, in document order; unknown answers are skipped."""
-    messages = _messages(xml)
+    return _results(_messages(xml))
+
+
+def _results(messages: etree._Element) -> list[QbXmlResult]:
     results: list[QbXmlResult] = []
     for answer in messages:
         if answer.tag == "ItemServiceAddRs":
@@ -59,7 +68,10 @@ def answer_refs(xml: str | bytes) -> list[AnswerRef]:
     Anything at the top of the document but the answers' QBXMLMsgsRs counts as an answer too
     (with no requestID): a response holds nothing else.
     """
-    messages = _messages(xml)
+    return _answer_refs(_messages(xml))
+
+
+def _answer_refs(messages: etree._Element) -> list[AnswerRef]:
     refs: list[AnswerRef] = []
     root = messages.getparent()
     assert root is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from bot.costcodes.slack_import import SlackImport
 from bot.digests.service import Digests
 from bot.export.replies import ExportReporter
 from bot.home.service import HomeTabs
+from bot.jobs import START_DELAY
 from bot.review.bulk import BulkReview
 from bot.review.service import Review
 from bot.server import serve
@@ -76,6 +78,11 @@ async def test_with_slack_settings_every_collaborator_is_built_once_and_shared(
     assert parts.reporter._before_sync_reply == [parts.accounts.refresh]
     assert parts.digests.jobs.scheduler is app.scheduler
     assert job_ids(app) == {"qbwc-sweep", "export-replies", "home-tabs", "digest-resync"}
+    # What a crash left unposted (a final export reply) goes out soon after a restart.
+    replies = app.scheduler.get_job("export-replies")
+    assert replies is not None
+    soon = replies.next_run_time - datetime.now(UTC)
+    assert timedelta(0) < soon <= START_DELAY
     await parts.reads.close()
 
 

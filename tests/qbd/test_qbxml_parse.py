@@ -14,6 +14,7 @@ from qbd.qbxml.parse import (
     iter_accounts,
     parse_account_query_stream,
     parse_responses,
+    read_answer,
     supported_versions,
 )
 from qbd.qbxml.types import (
@@ -324,3 +325,13 @@ def test_the_account_stream_reports_its_answers_and_refuses_misplaced_accounts()
         parse_account_query_stream(nested, lambda account: None)
     with pytest.raises(NoAccountAnswer):
         parse_account_query_stream("<QBXML><QBXMLMsgsRs/></QBXML>", lambda account: None)
+
+
+@pytest.mark.parametrize("name", ["response_item_service_add_ok.xml", "response_statuses.xml"])
+def test_read_answer_is_answer_refs_and_parse_responses_of_one_parse(
+    fixture_bytes: FixtureBytes, name: str
+) -> None:
+    document = fixture_bytes(name)
+    assert read_answer(document) == (answer_refs(document), parse_responses(document))
+    with pytest.raises(QbXmlError):
+        read_answer(EXTERNAL_ENTITY.replace(b"QBXMLMsgsRs", b"Other"))

@@ -165,3 +165,133 @@ async def test_edit_refuses_codes_on_their_way_to_quickbooks(services: Core) -> 
                 surface=Surface.SLACK,
                 action="update",
             )
+
+
+async def _exporting(services: Core, count: int) -> list[int]:
+    rows = [await _add(services, f"05-{n:03d}", State.EXPORTING) for n in range(count)]
+    return [row.id or 0 for row in rows]
+
+
+async def test_transition_each_writes_each_codes_own_values_and_audits_them(
+    services: Core,
+) -> None:
+    ids = await _exporting(services, 3)
+    async with db.session_scope(services.sessions) as session:
+        codes = [await session.get(CostCode, code_id, with_for_update=True) for code_id in ids]
+        moves = [
+            (codes[0], {"qb_list_id": "L-0", "needs_lookup": False, "last_error": None}),
+            (codes[1], {"qb_list_id": "L-1", "needs_lookup": False, "last_error": None}),
+            (codes[2], {"qb_list_id": "L-2"}),  # another set of columns: its own statement
+        ]
+        moved = await statemachine.transition_each(
+            session, moves=moves, target=State.SUCCESS, actor="wc", surface=Surface.WEB_CONNECTOR
+        )
+        assert [code.id for code in moved] == ids
+        assert all(code not in session.dirty for code in moved)  # nothing left to write twice
+    stored = [await _fresh(services, code_id) for code_id in ids]
+    assert [(c.state, c.qb_list_id, c.version, c.updated_by) for c in stored] == [
+        ("success", f"L-{n}", 2, "wc") for n in range(3)
+    ]
+    async with services.sessions() as session:
+        events = (await session.exec(select(AuditEvent).order_by(AuditEvent.id))).all()
+    assert [(e.action, e.cost_code_id) for e in events] == [("succeed", i) for i in ids]
+    assert json.loads(events[2].after or "") == {"state": "success", "qb_list_id": "L-2"}
+
+
+async def test_transition_each_rolls_back_when_a_code_changed_since_it_was_read(
+    services: Core, database_url: str
+) -> None:
+    if database_url.startswith("postgresql"):
+        pytest.skip("asyncpg gives no row count for an executemany: callers lock the rows")
+    ids = await _exporting(services, 2)
+    stale = await _fresh(services, ids[1])
+    async with db.session_scope(services.sessions) as session:
+        current = await statemachine.get_code(session, ids[1])
+        await statemachine.transition(
+            session, code=current, target=State.FAILED, actor="U1", surface=Surface.SLACK
+        )
+    with pytest.raises(ConflictError, match="1 of 2 codes changed"):
+        async with db.session_scope(services.sessions) as session:
+            first = await statemachine.get_code(session, ids[0])
+            await statemachine.transition_each(
+                session,
+                moves=[(first, {"qb_list_id": "L-0"}), (stale, {"qb_list_id": "L-1"})],
+                target=State.SUCCESS,
+                actor="wc",
+                surface=Surface.WEB_CONNECTOR,
+            )
+    stored = [await _fresh(services, code_id) for code_id in ids]
+    assert [(c.state, c.qb_list_id) for c in stored] == [("exporting", None), ("failed", None)]
+
+
+async def test_a_code_read_locked_for_transition_each_waits_out_another_writer(
+    services: Core,
+) -> None:
+    """The contract transition_each relies on: while one transaction holds a code read with
+    `with_for_update`, another's compare-and-set on it waits, then loses."""
+    (code_id,) = await _exporting(services, 1)
+    stale = await _fresh(services, code_id)  # read before the answer locks it
+    order: list[str] = []
+
+    async def answer() -> None:
+        async with db.session_scope(services.sessions) as session:
+            code = await session.get(CostCode, code_id, with_for_update=True)
+            assert code is not None
+            await asyncio.sleep(0.2)  # the other writer tries meanwhile
+            await statemachine.transition_each(
+                session,
+                moves=[(code, {"qb_list_id": "L-9"})],
+                target=State.SUCCESS,
+                actor="wc",
+                surface=Surface.WEB_CONNECTOR,
+            )
+            order.append("answer")
+
+    async def other() -> str:
+        await asyncio.sleep(0.05)
+        try:
+            async with db.session_scope(services.sessions) as session:
+                await statemachine.transition(
+                    session, code=stale, target=State.FAILED, actor="U1", surface=Surface.SLACK
+                )
+        except ConflictError:
+            return "lost"
+        finally:
+            order.append("other")
+        return "won"
+
+    _, outcome = await asyncio.gather(answer(), other())
+    assert (order, outcome) == (["answer", "other"], "lost")
+    stored = await _fresh(services, code_id)
+    assert (stored.state, stored.qb_list_id, stored.version) == ("success", "L-9", 2)
+
+
+async def test_transition_selected_moves_at_most_what_the_select_limits(services: Core) -> None:
+    ids = [(await _add(services, f"06-{n:03d}", State.QUEUED)).id for n in range(150)]
+    selected = (
+        select(CostCode.id)
+        .where(CostCode.state == State.QUEUED.value)
+        .order_by(CostCode.id)  # type: ignore[arg-type]
+        .limit(100)
+    )
+    async with db.session_scope(services.sessions) as session:
+        moved = await statemachine.transition_selected(
+            session,
+            selected=selected,
+            source=State.QUEUED,
+            target=State.EXPORTING,
+            actor="wc",
+            surface=Surface.WEB_CONNECTOR,
+            changes={"needs_lookup": True},
+            detail="sent to QuickBooks",
+        )
+        # The objects are the rows as written (one statement: no read after the write).
+        assert [(c.id, c.state, c.version, c.needs_lookup) for c in moved] == [
+            (code_id, "exporting", 2, True) for code_id in ids[:100]
+        ]
+    async with services.sessions() as session:
+        states = (await session.exec(select(CostCode.state))).all()
+        events = (await session.exec(select(AuditEvent))).all()
+    assert sorted(states).count("exporting") == 100 and states.count("queued") == 50
+    assert {(e.action, e.detail) for e in events} == {("send", "sent to QuickBooks")}
+    assert len(events) == 100

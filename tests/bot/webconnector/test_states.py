@@ -367,3 +367,31 @@ async def test_an_answer_and_a_sweep_that_thinks_the_session_silent_leave_one_ou
 async def _sweep(backend: QbwcBackend) -> int:
     await backend.expire_silent_sessions()
     return 0
+
+
+async def test_heard_from_keeps_an_open_fresh_session_open_in_one_statement(
+    services: Core, clock: FakeClock
+) -> None:
+    await _ticket(services, clock)
+    since = clock()
+    clock.advance(seconds=30)
+    async with db.session_scope(services.sessions) as session:
+        found = await states.heard_from(session, "t-1", now=clock(), since=since)
+        assert found is not None and found is await session.get(QbwcTicket, "t-1")
+        assert (found.state, found.last_seen_at) == ("open", clock())
+        assert found not in session.dirty
+    assert (await _read(services, QbwcTicket, "t-1")).last_seen_at == clock()
+
+
+@pytest.mark.parametrize("why", ["silent", "ended", "unknown"])
+async def test_heard_from_leaves_a_silent_ended_or_unknown_session_alone(
+    services: Core, clock: FakeClock, why: str
+) -> None:
+    await _ticket(services, clock, TicketState.CLOSED if why == "ended" else TicketState.OPEN)
+    seen = clock()
+    clock.advance(minutes=5)
+    since = clock() - timedelta(minutes=2) if why == "silent" else seen
+    async with db.session_scope(services.sessions) as session:
+        name = "t-unknown" if why == "unknown" else "t-1"
+        assert await states.heard_from(session, name, now=clock(), since=since) is None
+    assert (await _read(services, QbwcTicket, "t-1")).last_seen_at == seen

@@ -1,0 +1,52 @@
+"""The Web Connector's per-round-trip reads are answered from indexes, so a round trip costs the
+same at 10,000 queued codes as at 100 (bench/qbwc_export.py measures it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from bot.core import Core
+from bot.store import db
+from tests.bot.webconnector.qbwc_env import qbwc_env
+
+
+async def _plans(services: Core, statements: list[tuple[str, Any]]) -> list[str]:
+    plans = []
+    async with services.engine.connect() as conn:
+        for sql, params in statements:
+            rows = (await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)).all()
+            plans.append(" | ".join(str(row[-1]) for row in rows))
+    return plans
+
+
+async def test_the_claim_and_the_batch_counts_read_the_queue_indexes(services: Core) -> None:
+    if not db.is_sqlite(services.engine):
+        pytest.skip("PostgreSQL plans tiny tables as scans whatever the indexes; SQLite's plan")
+    seen: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
+        if "FROM cost_code" in sql and ("needs_lookup" in sql or "count(*)" in sql):
+            seen.append((sql, params))
+
+    async with qbwc_env(services) as env:
+        await env.sync_accounts()
+        await env.add_codes([(f"03-{n:03d}", f"Item {n}") for n in range(150)])
+        await env.assign("03-*", "Construction Income")
+        await env.export()
+        event.listen(services.engine.sync_engine, "before_cursor_execute", record)
+        try:
+            report = await env.connector.run_update()
+        finally:
+            event.remove(services.engine.sync_engine, "before_cursor_execute", record)
+    assert report.percents[-1] == 100
+    claims = [s for s in seen if s[0].lstrip().startswith("WITH picked")]
+    counts = [s for s in seen if "export_batch_id =" in s[0] and "GROUP BY" in s[0]]
+    assert claims and counts
+    for plan in await _plans(services, claims[:2]):
+        assert "ix_cost_code_queue" in plan, plan
+        assert "SCAN cost_code" not in plan, plan
+    for plan in await _plans(services, counts[:1]):
+        assert "ix_cost_code_batch_state" in plan, plan
