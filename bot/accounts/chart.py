@@ -12,7 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, update
+from sqlalchemy import Row, ScalarSelect, bindparam, insert, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -95,9 +95,20 @@ async def search_accounts(
 
 async def get_account(session: AsyncSession, account_id: int) -> GLAccount:
     account = await session.get(GLAccount, account_id)
-    if account is None or not account.active:
-        raise NotFound("That GL account is no longer in QuickBooks; please pick another.")
+    require_active(account.active if account is not None else None)
+    assert account is not None
     return account
+
+
+def is_active(account_id: int) -> ScalarSelect[bool]:
+    """Whether the account may be picked, as a subquery (NULL when it is not in the chart)."""
+    return select(col(GLAccount.active)).where(col(GLAccount.id) == account_id).scalar_subquery()
+
+
+def require_active(active: bool | None) -> None:
+    """`is_active`'s answer: an account gone from the chart or inactive may not be picked."""
+    if not active:
+        raise NotFound("That GL account is no longer in QuickBooks; please pick another.")
 
 
 async def find_account(session: AsyncSession, name_or_number: str) -> GLAccount:

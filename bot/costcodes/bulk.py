@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from sqlalchemy import ColumnElement, case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -125,13 +127,29 @@ async def codes_by_id(session: AsyncSession, ids: Sequence[int]) -> list[CostCod
 
 
 async def divisions(session: AsyncSession) -> list[tuple[str, int]]:
-    """Divisions with Ready codes and how many each, in order (for the list's select)."""
-    statement = sa_select(col(CostCode.code), col(CostCode.division)).where(
-        col(CostCode.state) == State.READY.value
+    """Divisions with Ready codes and how many each, in order (for the list's select).
+
+    Every render of every copy asks, so the database counts: grouped by the division as stored
+    and the code's part before its first `-`, which `division_of` then names exactly as for one
+    code (a few rows back instead of every Ready code, issue 17).
+    """
+    conn = await session.connection()
+    prefix = _before_first_dash(col(CostCode.code), conn.dialect.name)
+    statement = (
+        sa_select(col(CostCode.division), prefix, func.count())
+        .where(col(CostCode.state) == State.READY.value)
+        .group_by(col(CostCode.division), prefix)
     )
     counts: dict[str, int] = {}
-    conn = await session.connection()  # plain rows: every list render reads all Ready codes
-    for code, division in await conn.execute(statement):
-        name = division_of(code, division)
-        counts[name] = counts.get(name, 0) + 1
+    for division, start, count in await conn.execute(statement):
+        name = division_of(start, division)
+        counts[name] = counts.get(name, 0) + int(count)
     return sorted(counts.items())
+
+
+def _before_first_dash(code: Any, dialect: str) -> ColumnElement[str]:
+    """`code.split("-", 1)[0]` in SQL."""
+    if dialect == "postgresql":
+        return func.split_part(code, "-", 1)
+    dash = func.instr(code, "-")
+    return case((dash > 0, func.substr(code, 1, dash - 1)), else_=code)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, ScalarSelect, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
@@ -230,10 +230,18 @@ async def find_or_adopt(session: AsyncSession, at: ListAt, now: datetime) -> Pos
 
 async def copy_id(session: AsyncSession, at: ListAt) -> int | None:
     """The stored row id of the copy that was clicked, None if it has none yet (read only)."""
-    statement = select(PostedMessage.id).where(
+    return (await session.exec(_copy_id_of(at))).first()
+
+
+def copy_id_query(at: ListAt) -> ScalarSelect[int | None]:
+    """`copy_id` as a subquery, to read along with something else."""
+    return _copy_id_of(at).scalar_subquery()
+
+
+def _copy_id_of(at: ListAt) -> SelectOfScalar[Any]:
+    return select(PostedMessage.id).where(
         PostedMessage.channel == at.channel, PostedMessage.ts == at.ts
     )
-    return (await session.exec(statement)).first()
 
 
 async def _copy_at(session: AsyncSession, channel: str, ts: str) -> PostedMessage | None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from blocks.accounts import (
@@ -165,9 +166,7 @@ class Review:
             # Reads first, without the write lock: 20 picks at once then queue for SQLite's one
             # writer with saves of three statements, not eight (issue 17).
             async with self.reads.sessions() as session:
-                changes = await _pick_changes(session, pick)
-                seen = await session.get(CostCode, pick.code_id)
-                copy = await listing.copy_id(session, pick.at)
+                changes, seen, copy = await _pick_reads(session, pick)
             async with self._session() as session:
                 if copy is None:
                     copy = _id(await listing.find_or_adopt(session, pick.at, now))
@@ -399,11 +398,25 @@ def _conflict(code: CostCode) -> ConflictError:
     return ConflictError.changed(code.code)
 
 
-async def _pick_changes(session: AsyncSession, pick: AccountPick) -> dict[str, int | None]:
+async def _pick_reads(
+    session: AsyncSession, pick: AccountPick
+) -> tuple[dict[str, int | None], CostCode | None, int | None]:
+    """What a pick needs before it queues for the writer, in one statement (in a burst every
+    statement waits a turn of the busy event loop): its change (the account may be picked), the
+    code as it is now, and the clicked copy's row id."""
     field = f"{pick.purpose.value}_account_id"
-    if pick.account_id is None:
-        if pick.purpose is Purpose.INCOME:
-            raise RuleViolation("GL Account – Income is required; please pick an account.")
-        return {field: None}
-    account = await accounts.get_account(session, pick.account_id)
-    return {field: account.id}
+    if pick.account_id is None and pick.purpose is Purpose.INCOME:
+        raise RuleViolation("GL Account – Income is required; please pick an account.")
+    active = accounts.is_active(pick.account_id) if pick.account_id is not None else None
+    columns: list[Any] = [listing.copy_id_query(pick.at).label("copy")]
+    if active is not None:
+        columns.append(active.label("active"))
+    statement = select(CostCode, *columns).where(col(CostCode.id) == pick.code_id)
+    row: Any = (await session.exec(statement)).first()  # (code, copy id[, active])
+    if row is None:  # the code is gone: the save says so, after the account's own check
+        if pick.account_id is not None:
+            await accounts.get_account(session, pick.account_id)
+        return {field: pick.account_id}, None, await listing.copy_id(session, pick.at)
+    if active is not None:
+        accounts.require_active(row[2])
+    return {field: pick.account_id}, row[0], row[1]

@@ -42,6 +42,12 @@ def is_sqlite_session(session: AsyncSession) -> bool:
     return bind.dialect.name == "sqlite"
 
 
+SQLITE_POOL: dict[str, Any] = {"pool_size": 25, "max_overflow": 10}
+"""Connections kept open to a SQLite file. With the default 5, twenty people clicking at once
+opened and closed ten more connections per burst (each its own driver thread and pragmas),
+and their requests waited for that before their first statement (issue 17)."""
+
+
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An engine with the pragmas SQLite needs to serve several writers (WAL, busy timeout)."""
     parsed = make_url(url)
@@ -49,7 +55,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return create_async_engine(url, pool_pre_ping=True, **kwargs)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+    engine = create_async_engine(url, connect_args={"timeout": 30}, **{**SQLITE_POOL, **kwargs})
 
     @event.listens_for(engine.sync_engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:

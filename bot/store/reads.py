@@ -22,7 +22,7 @@ def read_engine(url: str) -> AsyncEngine | None:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+    engine = create_async_engine(url, connect_args={"timeout": 30}, **db.SQLITE_POOL)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _read_only(dbapi_connection: Any, _record: Any) -> None:
