@@ -174,3 +174,22 @@ async def test_expense_right_after_income_on_the_same_row_is_no_conflict(
     code = await code_row(slack, "01-400")
     assert (code.income_account_id, code.expense_account_id, code.version) == (income, expense, 3)
     assert not slack.ephemerals()
+
+
+async def test_an_account_gone_inactive_since_the_list_was_posted_is_refused(
+    slack: SlackDriver,
+) -> None:
+    await slack.command()
+    message = slack.last_posted()
+    income = await account_id(slack, "4010")
+    async with db.session_scope(slack.services.sessions) as session:
+        account = await session.get(GLAccount, income)
+        assert account is not None
+        account.active = False  # a chart sync made it inactive meanwhile
+    block_id = row_block_id(message, "01-100")
+    assert await slack.click(message, "pick-income", block_id=block_id, option=str(income)) == 200
+
+    code = await code_row(slack, "01-100")
+    assert (code.income_account_id, code.version) == (None, 1)  # nothing saved
+    (ephemeral,) = slack.ephemerals(ADMIN)
+    assert "no longer in QuickBooks; please pick another" in ephemeral["text"]
