@@ -30,10 +30,12 @@ from bot.procore import link
 from bot.procore.link import ProcoreLink
 from bot.review import listing
 from bot.review.bulk import BulkReview
+from bot.review.picksave import PickSaver
 from bot.review.service import Review
 from bot.slack import bolt
 from bot.slack.permissions import Permissions
 from bot.slack.refresher import Refresher
+from bot.store import db
 from bot.store.reads import ReadSessions
 from bot.webconnector.backend import QbwcBackend
 
@@ -166,6 +168,7 @@ def _review(
         reads=reads,
         accounts=AccountIndex(reads.sessions),
         bulk=BulkReview(core, client, refresher, permissions),
+        saver=PickSaver(core.sessions) if db.write_gate(core.sessions) else None,
     )
 
 

@@ -21,7 +21,7 @@ from bot.costcodes.slack_import import ImportSubmission, SlackFile
 from bot.digests.views import DigestAction
 from bot.errors import CostCodeError
 from bot.review.bulk import ApplyChoice, RejectChoice, Shown
-from bot.review.service import AccountPick
+from bot.review.picks import AccountPick
 from qbd.companyfile import CompanyFile
 
 Payload = Mapping[str, Any]

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, func
+from sqlalchemy import ColumnElement, ScalarSelect, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
@@ -301,6 +301,22 @@ async def mark_copies_showing(
     where, urgent = _showing(code_id, now, also)
     await refresher.mark_dirty(
         session, where, urgent=urgent, last_change_by=changed_by, last_change_at=now
+    )
+
+
+async def mark_copies_showing_each(
+    session: AsyncSession,
+    code_ids: Iterable[int],
+    *,
+    now: datetime,
+    changed_by: str,
+    also: Iterable[int],
+) -> None:
+    """`mark_copies_showing` for several codes picked together, in one statement."""
+    wheres = [_showing(code_id, now, ())[0] for code_id in code_ids]
+    _, urgent = _showing(0, now, also)
+    await refresher.mark_dirty(
+        session, or_(*wheres), urgent=urgent, last_change_by=changed_by, last_change_at=now
     )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -54,6 +53,8 @@ from bot.export import start as export
 from bot.export.replies import ExportReporter
 from bot.review import listing, reject
 from bot.review.bulk import BulkReview
+from bot.review.picks import AccountPick, unchanged_or_conflicting
+from bot.review.picksave import PickSaver
 from bot.slack import refresher as refresh
 from bot.slack.permissions import Permissions
 from bot.slack.refresher import Refresher
@@ -63,19 +64,6 @@ from bot.store.reads import ReadSessions
 from qbd.companyfile import CompanyFile
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class AccountPick:
-    """One GL account picked in a list row; `account_id` None clears the Expense account."""
-
-    at: ListAt
-    code_id: int
-    code_version: int
-    purpose: Purpose
-    account_id: int | None
-    seen_account_id: int | None = None
-    """What this picker showed when the person picked (they saw it at `code_version`)."""
 
 
 class Review:
@@ -92,6 +80,7 @@ class Review:
         reads: ReadSessions,
         accounts: AccountIndex,
         bulk: BulkReview,
+        saver: PickSaver | None = None,
     ) -> None:
         self.services = services
         self.client = client
@@ -102,6 +91,8 @@ class Review:
         """Lock-free reads on SQLite (the pickers, the Home tab): shared with the refresher."""
         self.accounts = accounts
         self.bulk = bulk
+        self.saver = saver
+        """SQLite's one writer: picks made at the same moment are saved together."""
 
     async def post_list(self, caller: Caller, list_filter: ListFilter) -> None:
         """Post page one of `list_filter` in the caller's channel and remember the copy."""
@@ -167,6 +158,9 @@ class Review:
             # writer with saves of three statements, not eight (issue 17).
             async with self.reads.sessions() as session:
                 changes, seen, copy = await _pick_reads(session, pick)
+            if self.saver is not None and copy is not None:  # SQLite: with whoever picks now
+                saved = await self.saver.save(caller.user_id, pick, changes, copy, now)
+                return copy if saved else None
             async with self._session() as session:
                 if copy is None:
                     copy = _id(await listing.find_or_adopt(session, pick.at, now))
@@ -359,13 +353,13 @@ async def _save_pick(
     field = f"{pick.purpose.value}_account_id"
     for attempt in range(_PICK_ATTEMPTS):
         code = seen if attempt == 0 else None
-        if code is None or _unchanged_or_conflicting(code, pick, changes, field):
+        if code is None or unchanged_or_conflicting(code, pick, changes, field):
             code = await session.get(CostCode, pick.code_id, populate_existing=True)
         if code is None:
             raise NotFound("That cost code no longer exists.")
         if all(getattr(code, key) == value for key, value in changes.items()):
             return None
-        if _unchanged_or_conflicting(code, pick, changes, field):
+        if unchanged_or_conflicting(code, pick, changes, field):
             raise _conflict(code)
         try:
             return await statemachine.edit(
@@ -382,16 +376,6 @@ async def _save_pick(
             if attempt == _PICK_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
-
-
-def _unchanged_or_conflicting(
-    code: CostCode, pick: AccountPick, changes: dict[str, int | None], field: str
-) -> bool:
-    if all(getattr(code, key) == value for key, value in changes.items()):
-        return True
-    # A newer version only conflicts if this very field changed since the person saw it:
-    # picking Expense right after Income on the same row is no conflict.
-    return code.version != pick.code_version and getattr(code, field) != pick.seen_account_id
 
 
 def _conflict(code: CostCode) -> ConflictError:

@@ -63,3 +63,11 @@ async def after_acks(limit: float = LIMIT_SECONDS, poll: float = BOLT_POLL_SECON
     if ahead:
         await asyncio.wait(ahead, timeout=limit)
     await asyncio.sleep(poll)
+
+
+async def between_steps() -> None:
+    """Inside after-ack work, between its steps (a render's reads, its blocks, its send): if
+    requests have arrived since it began, let them be acknowledged first; else go straight on."""
+    loop = asyncio.get_running_loop()
+    if any(not f.done() and f.get_loop() is loop for f in _pending.values()):
+        await after_acks()

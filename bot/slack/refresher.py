@@ -242,6 +242,7 @@ class Refresher:
             if rendered is None:
                 return sent
             row, mark, payload = rendered
+            await acks.between_steps()
             done = payload is None or await self._send(row, payload)
             sent = sent or (done and payload is not None)
             rendered_mark = mark if done else None
@@ -271,6 +272,7 @@ class Refresher:
             )
             if claimed.rowcount != 1:
                 return None  # gone, or someone else is rendering it right now
+        await acks.between_steps()  # the render's reads and blocks are its slow part
         # The mark is read before what it renders: every change counted in it is visible below.
         async with self._reads() as session:
             row = await session.get(PostedMessage, message_id)
