@@ -1,0 +1,159 @@
+"""Picks made at the same moment on SQLite: one transaction, each pick judged and answered alone."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+from sqlmodel import col, select
+
+from bot.accounts.chart import Purpose
+from bot.core import Core
+from bot.costcodes.domain import ListAt, ListFilter
+from bot.errors import ConflictError
+from bot.review import listing
+from bot.review.picks import AccountPick
+from bot.review.picksave import PickSaver
+from bot.store import db
+from bot.store.models import AuditEvent, CostCode, GLAccount, PostedMessage
+from tests.conftest import FakeClock
+
+AT = ListAt(channel="C1", ts="1.000001", list_filter=ListFilter.READY, page=0)
+
+
+@pytest.fixture
+async def sqlite_only(services: Core) -> Core:
+    if not db.is_sqlite(services.engine):
+        pytest.skip("PostgreSQL has no single writer: a pick saves in its own transaction there")
+    return services
+
+
+async def _setup(services: Core, clock: FakeClock) -> tuple[list[int], list[int], int]:
+    async with db.session_scope(services.sessions) as session:
+        accounts = [
+            GLAccount(list_id=f"L{n}", name=f"A{n}", full_name=f"A{n}", account_type="Income")
+            for n in range(3)
+        ]
+        codes = [CostCode(code=f"03-{n}00", description="Concrete") for n in range(4)]
+        session.add_all([*accounts, *codes])
+    async with db.session_scope(services.sessions) as session:
+        copy = await listing.find_or_adopt(session, AT, clock())
+        copy.shown = "," + ",".join(str(c.id) for c in codes) + ","
+    return [a.id or 0 for a in accounts], [c.id or 0 for c in codes], copy.id or 0
+
+
+def _pick(code_id: int, purpose: Purpose, account: int | None, seen: int | None = None) -> Any:
+    return AccountPick(AT, code_id, 1, purpose, account, seen_account_id=seen)
+
+
+async def test_picks_at_the_same_moment_share_one_transaction_and_each_gets_its_answer(
+    sqlite_only: Core, clock: FakeClock
+) -> None:
+    services = sqlite_only
+    (a0, a1, a2), (c0, c1, c2, c3), copy = await _setup(services, clock)
+    async with db.session_scope(services.sessions) as session:  # someone picked c2 just before
+        code = await session.get(CostCode, c2)
+        assert code is not None
+        code.income_account_id, code.version = a2, 2
+    begins: list[str] = []
+
+    def count(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+        if sql.startswith("BEGIN"):
+            begins.append(sql)
+
+    saver = PickSaver(services.sessions)
+    picks = [
+        ("U1", _pick(c0, Purpose.INCOME, a0), {"income_account_id": a0}),
+        ("U2", _pick(c0, Purpose.EXPENSE, a1), {"expense_account_id": a1}),  # same row: no conflict
+        ("U3", _pick(c1, Purpose.INCOME, a1), {"income_account_id": a1}),
+        ("U4", _pick(c2, Purpose.INCOME, a0), {"income_account_id": a0}),  # a stale copy of c2
+        ("U5", _pick(c3, Purpose.EXPENSE, None), {"expense_account_id": None}),  # already so
+    ]
+    event.listen(services.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        outcomes = await asyncio.gather(
+            *(saver.save(actor, pick, changes, copy, clock()) for actor, pick, changes in picks),
+            return_exceptions=True,
+        )
+    finally:
+        event.remove(services.engine.sync_engine, "before_cursor_execute", count)
+
+    assert outcomes[:3] == [True, True, True] and outcomes[4] is False
+    assert isinstance(outcomes[3], ConflictError) and "03-200 was changed" in str(outcomes[3])
+    assert len(begins) == 1  # five picks, one transaction
+    async with services.sessions() as session:
+        stored = {c.id: c for c in (await session.exec(select(CostCode))).all()}
+        events = (await session.exec(select(AuditEvent).order_by(col(AuditEvent.id)))).all()
+        marked = await session.get(PostedMessage, copy)
+    assert (stored[c0].income_account_id, stored[c0].expense_account_id) == (a0, a1)
+    assert (stored[c0].version, stored[c0].updated_by) == (3, "U2")  # two picks, two versions
+    assert (stored[c1].income_account_id, stored[c1].version) == (a1, 2)
+    assert (stored[c2].income_account_id, stored[c2].version) == (a2, 2)  # the conflict: untouched
+    assert stored[c3].version == 1
+    assert [(e.actor, e.action, e.cost_code_id) for e in events] == [
+        ("U1", "pick income", c0),
+        ("U2", "pick expense", c0),
+        ("U3", "pick income", c1),
+    ]
+    assert json.loads(events[1].before or "") == {"expense_account_id": None}
+    assert json.loads(events[1].after or "") == {"expense_account_id": a1}
+    assert marked is not None and marked.dirty and marked.urgent
+    assert marked.last_change_by == "U3"
+
+
+async def test_picks_arriving_while_a_transaction_runs_are_saved_in_the_next(
+    sqlite_only: Core, clock: FakeClock
+) -> None:
+    services = sqlite_only
+    (a0, a1, _), (c0, c1, _, _), copy = await _setup(services, clock)
+    saver = PickSaver(services.sessions)
+    first = asyncio.ensure_future(
+        saver.save("U1", _pick(c0, Purpose.INCOME, a0), {"income_account_id": a0}, copy, clock())
+    )
+    await asyncio.sleep(0)  # the first is on its way to the writer
+    later = await saver.save(
+        "U2", _pick(c1, Purpose.INCOME, a1), {"income_account_id": a1}, copy, clock()
+    )
+    assert (await first, later) == (True, True)
+    async with services.sessions() as session:
+        stored = {c.id: c.income_account_id for c in (await session.exec(select(CostCode))).all()}
+    assert (stored[c0], stored[c1]) == (a0, a1)
+
+
+async def test_a_failed_transaction_saves_none_of_its_picks_and_tells_each(
+    sqlite_only: Core, clock: FakeClock
+) -> None:
+    services = sqlite_only
+    (a0, a1, _), (c0, c1, _, _), copy = await _setup(services, clock)
+
+    def refuse(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+        if sql.startswith("INSERT INTO audit_event"):
+            raise RuntimeError("disk full")
+
+    saver = PickSaver(services.sessions)
+    event.listen(services.engine.sync_engine, "before_cursor_execute", refuse)
+    try:
+        outcomes = await asyncio.gather(
+            saver.save(
+                "U1", _pick(c0, Purpose.INCOME, a0), {"income_account_id": a0}, copy, clock()
+            ),
+            saver.save(
+                "U2", _pick(c1, Purpose.INCOME, a1), {"income_account_id": a1}, copy, clock()
+            ),
+            return_exceptions=True,
+        )
+    finally:
+        event.remove(services.engine.sync_engine, "before_cursor_execute", refuse)
+    assert all(
+        isinstance(outcome, Exception) and "disk full" in str(outcome) for outcome in outcomes
+    )
+    async with services.sessions() as session:
+        stored = (await session.exec(select(CostCode))).all()
+    assert {(c.income_account_id, c.version) for c in stored} == {(None, 1)}
+    assert saver._saving is None  # ready for the next picks
+    assert await saver.save(
+        "U1", _pick(c0, Purpose.INCOME, a0), {"income_account_id": a0}, copy, clock()
+    )
