@@ -35,7 +35,6 @@ from bot.review.service import Review
 from bot.slack import bolt
 from bot.slack.permissions import Permissions
 from bot.slack.refresher import Refresher
-from bot.store import db
 from bot.store.reads import ReadSessions
 from bot.webconnector.backend import QbwcBackend
 
@@ -168,7 +167,7 @@ def _review(
         reads=reads,
         accounts=AccountIndex(reads.sessions),
         bulk=BulkReview(core, client, refresher, permissions),
-        saver=PickSaver(core.sessions) if db.write_gate(core.sessions) else None,
+        saver=PickSaver(core.sessions),
     )
 
 

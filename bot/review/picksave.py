@@ -1,14 +1,14 @@
-"""On SQLite, picks made at the same moment are saved together, in one transaction.
+"""Picks made at the same moment are saved together, in one transaction.
 
-SQLite has one writer, so the saves of 20 people picking in the same instant go one after the
-other, and every statement of each waits a turn of the busy event loop: the last ack waited for
-19 saves of five round trips each (issue 17). Here the first pick to reach the writer saves every
-pick waiting by then: one read of their codes, one compare-and-set executemany, one audit insert
-and one mark of the copies showing them, whatever their number. Each pick is still judged on its
-own, in arrival order, against the code as the picks before it leave it
-(`picks.unchanged_or_conflicting`), and each person hears only about their own pick: a refused
-pick changes nothing and stops no other. Every pick's ack waits for the commit. PostgreSQL has
-no single writer: there a pick saves in its own transaction.
+SQLite has one writer, so the saves of 20 people picking in the same instant went one after the
+other, and every statement of each waited a turn of the busy event loop: the last ack waited for
+19 saves of five round trips each (issue 17). On PostgreSQL the 20 transactions ran at once but
+queued on the row locks of the copies they all mark. Here the first pick to reach the database
+saves every pick waiting by then: one read of their codes (locked), one compare-and-set
+executemany, one audit insert and one mark of the copies showing them, whatever their number.
+Each pick is still judged on its own, in arrival order, against the code as the picks before it
+leave it (`picks.unchanged_or_conflicting`), and each person hears only about their own pick: a
+refused pick changes nothing and stops no other. Every pick's ack waits for the commit.
 """
 
 from __future__ import annotations
@@ -111,7 +111,10 @@ class _AsPicked:
 
 async def _save_all(session: AsyncSession, batch: list[_Waiting]) -> list[bool | Exception]:
     ids = sorted({waiting.pick.code_id for waiting in batch})
-    found = (await session.exec(select(CostCode).where(col(CostCode.id).in_(ids)))).all()
+    # Locked in id order (PostgreSQL; SQLite's write lock already holds everything): nothing
+    # changes them between this read and the write, and two servers cannot deadlock on them.
+    read = select(CostCode).where(col(CostCode.id).in_(ids)).order_by(col(CostCode.id))
+    found = (await session.exec(read.with_for_update())).all()
     views = {code.id: _AsPicked(code) for code in found}
     codes = {code.id: code for code in found}
     edits: list[statemachine.Edit] = []

@@ -92,7 +92,7 @@ class Review:
         self.accounts = accounts
         self.bulk = bulk
         self.saver = saver
-        """SQLite's one writer: picks made at the same moment are saved together."""
+        """Picks made at the same moment are saved together (bot.review.picksave)."""
 
     async def post_list(self, caller: Caller, list_filter: ListFilter) -> None:
         """Post page one of `list_filter` in the caller's channel and remember the copy."""
@@ -158,7 +158,7 @@ class Review:
             # writer with saves of three statements, not eight (issue 17).
             async with self.reads.sessions() as session:
                 changes, seen, copy = await _pick_reads(session, pick)
-            if self.saver is not None and copy is not None:  # SQLite: with whoever picks now
+            if self.saver is not None and copy is not None:  # with whoever picks at this moment
                 saved = await self.saver.save(caller.user_id, pick, changes, copy, now)
                 return copy if saved else None
             async with self._session() as session:

@@ -1,4 +1,4 @@
-"""Picks made at the same moment on SQLite: one transaction, each pick judged and answered alone."""
+"""Picks made at the same moment: one transaction, each pick judged and answered on its own."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import asyncio
 import json
 from typing import Any
 
-import pytest
 from sqlalchemy import event
 from sqlmodel import col, select
 
@@ -22,13 +21,6 @@ from bot.store.models import AuditEvent, CostCode, GLAccount, PostedMessage
 from tests.conftest import FakeClock
 
 AT = ListAt(channel="C1", ts="1.000001", list_filter=ListFilter.READY, page=0)
-
-
-@pytest.fixture
-async def sqlite_only(services: Core) -> Core:
-    if not db.is_sqlite(services.engine):
-        pytest.skip("PostgreSQL has no single writer: a pick saves in its own transaction there")
-    return services
 
 
 async def _setup(services: Core, clock: FakeClock) -> tuple[list[int], list[int], int]:
@@ -50,19 +42,18 @@ def _pick(code_id: int, purpose: Purpose, account: int | None, seen: int | None 
 
 
 async def test_picks_at_the_same_moment_share_one_transaction_and_each_gets_its_answer(
-    sqlite_only: Core, clock: FakeClock
+    services: Core, clock: FakeClock
 ) -> None:
-    services = sqlite_only
     (a0, a1, a2), (c0, c1, c2, c3), copy = await _setup(services, clock)
     async with db.session_scope(services.sessions) as session:  # someone picked c2 just before
         code = await session.get(CostCode, c2)
         assert code is not None
         code.income_account_id, code.version = a2, 2
-    begins: list[str] = []
+    reads: list[str] = []
 
     def count(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
-        if sql.startswith("BEGIN"):
-            begins.append(sql)
+        if sql.startswith("SELECT cost_code.id") and "FROM cost_code" in sql:
+            reads.append(sql)
 
     saver = PickSaver(services.sessions)
     picks = [
@@ -83,7 +74,7 @@ async def test_picks_at_the_same_moment_share_one_transaction_and_each_gets_its_
 
     assert outcomes[:3] == [True, True, True] and outcomes[4] is False
     assert isinstance(outcomes[3], ConflictError) and "03-200 was changed" in str(outcomes[3])
-    assert len(begins) == 1  # five picks, one transaction
+    assert len(reads) == 1  # five picks, one read of their codes, one transaction
     async with services.sessions() as session:
         stored = {c.id: c for c in (await session.exec(select(CostCode))).all()}
         events = (await session.exec(select(AuditEvent).order_by(col(AuditEvent.id)))).all()
@@ -105,9 +96,8 @@ async def test_picks_at_the_same_moment_share_one_transaction_and_each_gets_its_
 
 
 async def test_picks_arriving_while_a_transaction_runs_are_saved_in_the_next(
-    sqlite_only: Core, clock: FakeClock
+    services: Core, clock: FakeClock
 ) -> None:
-    services = sqlite_only
     (a0, a1, _), (c0, c1, _, _), copy = await _setup(services, clock)
     saver = PickSaver(services.sessions)
     first = asyncio.ensure_future(
@@ -124,9 +114,8 @@ async def test_picks_arriving_while_a_transaction_runs_are_saved_in_the_next(
 
 
 async def test_a_failed_transaction_saves_none_of_its_picks_and_tells_each(
-    sqlite_only: Core, clock: FakeClock
+    services: Core, clock: FakeClock
 ) -> None:
-    services = sqlite_only
     (a0, a1, _), (c0, c1, _, _), copy = await _setup(services, clock)
 
     def refuse(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
