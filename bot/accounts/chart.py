@@ -30,7 +30,7 @@ SEARCH_LIMIT = 100
 _CHUNK = 500
 WRITE_CHUNK = 2_000
 """Rows a sync writes in one transaction of its own: the longest a pick waits for one."""
-_TURN = 2_000
+_TURN = 250
 """Accounts handled between two turns of the event loop during a sync."""
 
 
