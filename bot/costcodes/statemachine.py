@@ -202,17 +202,16 @@ async def edit_each(session: AsyncSession, edits: Sequence[Edit], *, surface: Su
         for key, value in {**written, "updated_at": now, "updated_by": edit.actor}.items():
             set_committed_value(code, key, value)
         audits.append(
-            {
-                "at": now,
-                "actor": edit.actor,
-                "surface": surface.value,
-                "action": edit.action,
-                "cost_code_id": code.id,
-                "code": code.code,
-                "before": _jsonable(before),
-                "after": _jsonable(edit.changes),
-                "detail": None,
-            }
+            _audit_row(
+                now,
+                edit.actor,
+                surface,
+                edit.action,
+                code.id,
+                code.code,
+                _jsonable(before),
+                _jsonable(edit.changes),
+            )
         )
     if not edits:
         return
@@ -248,7 +247,7 @@ async def edit_each(session: AsyncSession, edits: Sequence[Edit], *, surface: Su
             f"{len(rows) - result.rowcount} of {len(rows)} codes changed while they were "
             "being saved; nothing was saved."
         )
-    await conn.execute(insert(AuditEvent.__table__), audits)  # type: ignore[attr-defined]
+    await _insert_audits(session, audits)
 
 
 async def _compare_and_set(
@@ -416,20 +415,18 @@ async def _move_chunk(
             set_committed_value(code, key, value)
         moved.append(code)
         rows.append(
-            {
-                "at": now,
-                "actor": actor,
-                "surface": surface.value,
-                "action": actions[code.id],
-                "cost_code_id": code.id,
-                "code": code.code,
-                "before": _jsonable({"state": source}),
-                "after": _jsonable({"state": target.value, **changes}),
-                "detail": None,
-            }
+            _audit_row(
+                now,
+                actor,
+                surface,
+                actions[code.id],
+                code.id,
+                code.code,
+                _jsonable({"state": source}),
+                _jsonable({"state": target.value, **changes}),
+            )
         )
-    conn = await session.connection()
-    await conn.execute(insert(AuditEvent.__table__), rows)  # type: ignore[attr-defined]
+    await _insert_audits(session, rows)
     return moved
 
 
@@ -483,19 +480,18 @@ async def audit(
 ) -> None:
     # A plain INSERT, not an ORM object left for the flush: a pick's save is this, the
     # compare-and-set and the copies' mark, and the unit of work cost more than the statement.
-    row = {
-        "at": db.now(session),
-        "actor": actor,
-        "surface": surface.value,
-        "action": action,
-        "cost_code_id": code.id if code else None,
-        "code": code.code if code else None,
-        "before": _jsonable(before) if before is not None else None,
-        "after": _jsonable(after) if after is not None else None,
-        "detail": detail,
-    }
-    conn = await session.connection()
-    await conn.execute(insert(AuditEvent.__table__), row)  # type: ignore[attr-defined]
+    row = _audit_row(
+        db.now(session),
+        actor,
+        surface,
+        action,
+        code.id if code else None,
+        code.code if code else None,
+        _jsonable(before) if before is not None else None,
+        _jsonable(after) if after is not None else None,
+        detail,
+    )
+    await _insert_audits(session, [row])
 
 
 async def audit_many(
@@ -515,21 +511,40 @@ async def audit_many(
     before_text = _jsonable(before) if before is not None else None
     after_text = _jsonable(after) if after is not None else None
     rows = [
-        {
-            "at": now,
-            "actor": actor,
-            "surface": surface.value,
-            "action": action,
-            "cost_code_id": code_id,
-            "code": code,
-            "before": before_text,
-            "after": after_text,
-            "detail": detail,
-        }
+        _audit_row(now, actor, surface, action, code_id, code, before_text, after_text, detail)
         for code_id, code in codes
     ]
+    await _insert_audits(session, rows)
+
+
+def _audit_row(
+    at: datetime,
+    actor: str,
+    surface: Surface,
+    action: str,
+    code_id: int | None,
+    code: str | None,
+    before: str | None,
+    after: str | None,
+    detail: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "at": at,
+        "actor": actor,
+        "surface": surface.value,
+        "action": action,
+        "cost_code_id": code_id,
+        "code": code,
+        "before": before,
+        "after": after,
+        "detail": detail,
+    }
+
+
+async def _insert_audits(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Audit rows as plain INSERTs (one statement for all), never ORM objects left for the flush."""
     conn = await session.connection()
-    await conn.execute(insert(AuditEvent.__table__), rows)  # type: ignore[attr-defined]
+    await conn.execute(insert(AuditEvent.__table__), list(rows))  # type: ignore[attr-defined]
 
 
 async def get_code(session: AsyncSession, code_id: int) -> CostCode:
