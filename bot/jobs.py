@@ -55,5 +55,6 @@ def every(
         IntervalTrigger(seconds=seconds),
         id=job_id,
         replace_existing=True,
+        # Left out, not None: APScheduler adds a job whose next_run_time is None paused.
         **({"next_run_time": first} if first is not None else {}),
     )

@@ -154,8 +154,8 @@ class Review:
         async with self._refresh_on_failure(pick.at):
             await self.permissions.require(caller.user_id)
             now = self.services.clock()
-            # Reads first, without the write lock: 20 picks at once then queue for SQLite's one
-            # writer with saves of three statements, not eight (issue 17).
+            # Reads first, in one statement and without the write lock; then the save goes with
+            # every other pick made at this moment, in one transaction (issue 17).
             async with self.reads.sessions() as session:
                 changes, seen, copy = await _pick_reads(session, pick)
             if self.saver is not None and copy is not None:  # with whoever picks at this moment
