@@ -80,6 +80,8 @@ class PickSaver:
                 batch, self._waiting = self._waiting, []
                 outcomes = await _save_all(session, batch)
         except Exception as exc:  # nothing was committed: every pick of it hears so
+            if not batch:  # the database could not even be reached: the waiting picks fail
+                batch, self._waiting = self._waiting, []
             for waiting in batch:
                 if not waiting.saved.done():
                     waiting.saved.set_exception(exc)

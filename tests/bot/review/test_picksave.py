@@ -146,3 +146,32 @@ async def test_a_failed_transaction_saves_none_of_its_picks_and_tells_each(
     assert await saver.save(
         "U1", _pick(c0, Purpose.INCOME, a0), {"income_account_id": a0}, copy, clock()
     )
+
+
+async def test_when_the_database_cannot_be_reached_the_waiting_picks_fail_and_nothing_spins(
+    services: Core, clock: FakeClock
+) -> None:
+    (a0, _, _), (c0, _, _, _), copy = await _setup(services, clock)
+    tries: list[int] = []
+
+    class Unreachable:
+        """A session factory whose database is down."""
+
+        kw: dict[str, Any] = {}
+
+        def __call__(self) -> Any:
+            tries.append(1)
+            raise ConnectionError("database unreachable")
+
+    saver = PickSaver(Unreachable())  # type: ignore[arg-type]
+    outcome = await asyncio.wait_for(
+        asyncio.gather(
+            saver.save(
+                "U1", _pick(c0, Purpose.INCOME, a0), {"income_account_id": a0}, copy, clock()
+            ),
+            return_exceptions=True,
+        ),
+        timeout=5,
+    )
+    assert isinstance(outcome[0], ConnectionError)
+    assert len(tries) == 1 and saver._saving is None
