@@ -148,11 +148,7 @@ async def edit(
     action: str,
 ) -> CostCode:
     """Change fields of an editable code without changing its state (e.g. an account pick)."""
-    _without_state(changes)
-    if State(code.state) not in EDITABLE:
-        raise InvalidTransition(
-            f"{code.code} is {State(code.state).value} and can no longer be changed"
-        )
+    _editable(code, changes)
     before = {key: getattr(code, key) for key in changes}
     await _compare_and_set(session, code=code, values=changes, actor=actor)
     await audit(
@@ -190,11 +186,7 @@ async def edit_each(session: AsyncSession, edits: Sequence[Edit], *, surface: Su
     audits: list[dict[str, Any]] = []
     for edit in edits:
         code = edit.code
-        _without_state(edit.changes)
-        if State(code.state) not in EDITABLE:
-            raise InvalidTransition(
-                f"{code.code} is {State(code.state).value} and can no longer be changed"
-            )
+        _editable(code, edit.changes)
         assert code.id is not None
         read.setdefault(code.id, code.version)
         before = {key: getattr(code, key) for key in edit.changes}
@@ -216,38 +208,21 @@ async def edit_each(session: AsyncSession, edits: Sequence[Edit], *, surface: Su
     if not edits:
         return
     codes = {edit.code.id: edit.code for edit in edits}
-    keys = sorted({key for edit in edits for key in edit.changes})
+    columns = [*sorted({key for edit in edits for key in edit.changes}), "version", "updated_by"]
     rows = [
-        {
-            "b_id": code_id,
-            "b_version": version,
-            "v_version": codes[code_id].version,
-            "v_updated_by": codes[code_id].updated_by,
-            **{f"v_{key}": getattr(codes[code_id], key) for key in keys},
-        }
+        (code_id, version, {key: getattr(codes[code_id], key) for key in columns})
         for code_id, version in read.items()
     ]
-    table = CostCode.__table__  # type: ignore[attr-defined]
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
-        .values(
-            {
-                **{key: bindparam(f"v_{key}") for key in keys},
-                "version": bindparam("v_version"),
-                "updated_by": bindparam("v_updated_by"),
-                "updated_at": now,
-            }
-        )
-    )
-    conn = await session.connection()
-    result = await conn.execute(statement, rows)
-    if conn.dialect.supports_sane_multi_rowcount and result.rowcount != len(rows):
-        raise ConflictError(
-            f"{len(rows) - result.rowcount} of {len(rows)} codes changed while they were "
-            "being saved; nothing was saved."
-        )
+    await _update_each(session, rows, columns, {"updated_at": now})
     await _insert_audits(session, audits)
+
+
+def _editable(code: CostCode, changes: Mapping[str, Any]) -> None:
+    _without_state(changes)
+    if State(code.state) not in EDITABLE:
+        raise InvalidTransition(
+            f"{code.code} is {State(code.state).value} and can no longer be changed"
+        )
 
 
 async def _compare_and_set(
@@ -438,33 +413,46 @@ async def _compare_and_set_each(
     now: datetime,
     actor: str,
 ) -> None:
-    by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    by_columns: dict[tuple[str, ...], list[tuple[int, int, Mapping[str, Any]]]] = {}
     for code, changes in moves:
-        row = {"b_id": code.id, "b_version": code.version}
-        row.update({f"v_{key}": value for key, value in changes.items()})
-        by_keys.setdefault(tuple(sorted(changes)), []).append(row)
-    conn = await session.connection()
+        assert code.id is not None
+        by_columns.setdefault(tuple(sorted(changes)), []).append((code.id, code.version, changes))
     table = CostCode.__table__  # type: ignore[attr-defined]
-    for keys, rows in by_keys.items():
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
-            .values(
-                {
-                    **{key: bindparam(f"v_{key}") for key in keys},
-                    "state": target.value,
-                    "version": table.c.version + 1,
-                    "updated_at": now,
-                    "updated_by": actor,
-                }
-            )
+    same = {
+        "state": target.value,
+        "version": table.c.version + 1,
+        "updated_at": now,
+        "updated_by": actor,
+    }
+    for columns, rows in by_columns.items():
+        await _update_each(session, rows, columns, same)
+
+
+async def _update_each(
+    session: AsyncSession,
+    rows: Sequence[tuple[int, int, Mapping[str, Any]]],
+    columns: Sequence[str],
+    same: Mapping[str, Any],
+) -> None:
+    """One compiled compare-and-set for many codes, as an executemany: each row is (id, version
+    as read, its own values of `columns`); `same` is written to all of them."""
+    table = CostCode.__table__  # type: ignore[attr-defined]
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
+        .values({**{key: bindparam(f"v_{key}") for key in columns}, **same})
+    )
+    params = [
+        {"b_id": code_id, "b_version": version, **{f"v_{k}": values[k] for k in columns}}
+        for code_id, version, values in rows
+    ]
+    conn = await session.connection()
+    result = await conn.execute(statement, params)
+    if conn.dialect.supports_sane_multi_rowcount and result.rowcount != len(params):
+        raise ConflictError(
+            f"{len(params) - result.rowcount} of {len(params)} codes changed while they were "
+            "being saved; nothing was saved."
         )
-        result = await conn.execute(statement, rows)
-        if conn.dialect.supports_sane_multi_rowcount and result.rowcount != len(rows):
-            raise ConflictError(
-                f"{len(rows) - result.rowcount} of {len(rows)} codes changed while they were "
-                "being moved; nothing was saved."
-            )
 
 
 async def audit(
