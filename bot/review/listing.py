@@ -295,16 +295,6 @@ def shown_text(page: ListPage) -> str:
 
 
 async def mark_copies_showing(
-    session: AsyncSession, code_id: int, *, now: datetime, changed_by: str, also: Iterable[int]
-) -> None:
-    """Mark the recent copies whose page shows this code (a pick changes nothing else there)."""
-    where, urgent = _showing(code_id, now, also)
-    await refresher.mark_dirty(
-        session, where, urgent=urgent, last_change_by=changed_by, last_change_at=now
-    )
-
-
-async def mark_copies_showing_each(
     session: AsyncSession,
     code_ids: Iterable[int],
     *,
@@ -312,11 +302,11 @@ async def mark_copies_showing_each(
     changed_by: str,
     also: Iterable[int],
 ) -> None:
-    """`mark_copies_showing` for several codes picked together, in one statement."""
-    wheres = [_showing(code_id, now, ())[0] for code_id in code_ids]
-    _, urgent = _showing(0, now, also)
+    """Mark the recent copies whose page shows one of these codes (a pick changes nothing else
+    there), in one statement for picks saved together."""
+    where, urgent = _showing(code_ids, now, also)
     await refresher.mark_dirty(
-        session, or_(*wheres), urgent=urgent, last_change_by=changed_by, last_change_at=now
+        session, where, urgent=urgent, last_change_by=changed_by, last_change_at=now
     )
 
 
@@ -324,17 +314,18 @@ async def mark_copies_showing_at_once(
     engine: AsyncEngine, code_id: int, *, now: datetime, changed_by: str, also: Iterable[int]
 ) -> None:
     """The same marks in their own statement, after the pick committed (PostgreSQL)."""
-    where, urgent = _showing(code_id, now, also)
+    where, urgent = _showing([code_id], now, also)
     await refresher.mark_at_once(
         engine, where, now=now, urgent=urgent, last_change_by=changed_by, last_change_at=now
     )
 
 
 def _showing(
-    code_id: int, now: datetime, also: Iterable[int]
+    code_ids: Iterable[int], now: datetime, also: Iterable[int]
 ) -> tuple[ColumnElement[bool], ColumnElement[bool] | None]:
     recent = col(PostedMessage.created_at) >= now - REFRESH_WINDOW
-    showing = col(PostedMessage.shown).contains(f",{code_id},") | col(PostedMessage.shown).is_(None)
+    shown = col(PostedMessage.shown)
+    showing = or_(*(shown.contains(f",{code_id},") for code_id in code_ids), shown.is_(None))
     clicked = list(also)
     urgent = col(PostedMessage.id).in_(clicked) if clicked else None
     return (col(PostedMessage.kind) == KIND) & recent & showing, urgent

@@ -147,7 +147,7 @@ async def _save_all(session: AsyncSession, batch: list[_Waiting]) -> list[bool |
     await statemachine.edit_each(session, edits, surface=Surface.SLACK)
     saved = [waiting for waiting, outcome in zip(batch, outcomes, strict=True) if outcome is True]
     if saved:
-        await listing.mark_copies_showing_each(
+        await listing.mark_copies_showing(
             session,
             sorted({waiting.pick.code_id for waiting in saved}),
             now=saved[-1].now,

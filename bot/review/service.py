@@ -169,7 +169,7 @@ class Review:
                     return None
                 if db.is_sqlite_session(session):  # one writer: one transaction is one turn
                     await listing.mark_copies_showing(
-                        session, pick.code_id, now=now, changed_by=caller.user_id, also=[copy]
+                        session, [pick.code_id], now=now, changed_by=caller.user_id, also=[copy]
                     )
                     return copy
             await listing.mark_copies_showing_at_once(
