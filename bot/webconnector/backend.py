@@ -428,9 +428,18 @@ def _quick_switches() -> Iterator[None]:
     """While a thread parses a big answer (seconds of lxml and Python, holding the interpreter
     lock between its C parts), the event loop gets the lock back within 1 ms instead of 5, so
     every step of a Slack ack waits less behind it (issue 17)."""
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(min(before, 0.001))
+    # Counted, so two parses at once leave the interval as it was when the last one ends.
+    if _PARSING[0] == 0:
+        _PARSING[1] = sys.getswitchinterval()
+        sys.setswitchinterval(min(_PARSING[1], 0.001))
+    _PARSING[0] += 1
     try:
         yield
     finally:
-        sys.setswitchinterval(before)
+        _PARSING[0] -= 1
+        if _PARSING[0] == 0:
+            sys.setswitchinterval(_PARSING[1])
+
+
+_PARSING: list[float] = [0, 0.005]
+"""Big answers being parsed in threads now, and the switch interval from before the first."""
