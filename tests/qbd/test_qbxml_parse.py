@@ -111,6 +111,34 @@ def test_items_of_other_types_are_recognised(fixture_bytes: FixtureBytes) -> Non
     assert other.item_type == "ItemOtherCharge" and other.full_name == "Charges:Freight"
 
 
+def test_item_fields_are_read_as_find_would_read_them() -> None:
+    # The first element of a path wins, even when it is empty; comments are skipped; a name
+    # nested deeper than a field's path is not that field.
+    xml = b"""<QBXML><QBXMLMsgsRs><ItemQueryRs requestID="q" statusCode="0"
+     statusSeverity="Info" statusMessage="ok"><ItemServiceRet>
+      <!-- a comment --><ListID>80000001-1</ListID><ListID>second</ListID>
+      <EditSequence/><FullName></FullName><Name>Shown by its name</Name>
+      <SalesOrPurchase><Desc/></SalesOrPurchase>
+      <SalesOrPurchase><Desc>from the second</Desc>
+       <AccountRef><ListID>80000012-1</ListID><Deeper><ListID>no</ListID></Deeper></AccountRef>
+      </SalesOrPurchase>
+      <SalesDesc>not used: the path above comes first</SalesDesc>
+      <IsActive>false</IsActive></ItemServiceRet></ItemQueryRs></QBXMLMsgsRs></QBXML>"""
+
+    [result] = parse_responses(xml)
+
+    assert isinstance(result, ItemQueryResult)
+    [item] = result.items
+    assert item.list_id == "80000001-1"
+    assert item.edit_sequence == ""
+    assert item.full_name == "Shown by its name"
+    # find("SalesOrPurchase/Desc") gives the first Desc (empty), so the next path is tried.
+    assert item.description == "not used: the path above comes first"
+    assert item.sales_or_purchase_account_list_id == "80000012-1"
+    assert item.income_account_list_id is None
+    assert not item.is_active
+
+
 def test_account_query_answer_is_counted(fixture_bytes: FixtureBytes) -> None:
     result = parse_responses(fixture_bytes("response_statuses.xml"))[-1]
 
