@@ -1,6 +1,7 @@
 """Benchmark: exporting 1,000 and 10,000 cost codes through the real /qbwc endpoint.
 
-Run: `.venv/bin/python bench/qbwc_export.py [--codes 1000 10000] [--database-url URL]`.
+Run: `.venv/bin/python bench/qbwc_export.py [--codes 1000 10000] [--database-url URL]
+[--profile]`.
 A fresh SQLite database per size (with `--database-url`, a PostgreSQL whose public schema is
 wiped before each size). The real aiohttp server runs in
 its own process; this one runs the Web Connector simulator, speaking SOAP over HTTP to it, and
@@ -15,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import multiprocessing
+import pstats
 import sys
 import tempfile
 import time
@@ -74,13 +77,13 @@ async def _seed(services: Core, codes: int) -> None:
         await start_export(session, actor="bench", surface=Surface.CLI)
 
 
-def _server(url: str, codes: int, pipe: Connection) -> None:
+def _server(url: str, codes: int, pipe: Connection, profile: bool = False) -> None:
     """The server process: seeds the database, serves /qbwc, and reports what the update cost it
     (its CPU seconds and the wall time inside its request handlers)."""
-    asyncio.run(_serve(url, codes, pipe))
+    asyncio.run(_serve(url, codes, pipe, profile))
 
 
-async def _serve(url: str, codes: int, pipe: Connection) -> None:
+async def _serve(url: str, codes: int, pipe: Connection, profile: bool) -> None:
     if url.startswith("postgresql"):  # a fresh database for each size
         engine = db.make_engine(url)
         async with engine.begin() as conn:
@@ -111,9 +114,16 @@ async def _serve(url: str, codes: int, pipe: Connection) -> None:
     loop = asyncio.get_running_loop()
     pipe.send(port)
     await loop.run_in_executor(None, pipe.recv)  # "go"
+    profiler = cProfile.Profile() if profile else None
+    if profiler:
+        profiler.enable()
     cpu = time.process_time()
     await loop.run_in_executor(None, pipe.recv)  # "stop"
     pipe.send((time.process_time() - cpu, spent["seconds"], spent["calls"]))
+    if profiler:
+        profiler.disable()
+        for sort in ("tottime", "cumulative"):
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats(sort).print_stats(45)
     await runner.cleanup()
     await services.close()
 
@@ -131,9 +141,11 @@ async def _update(port: int, pipe: Connection) -> tuple[object, QuickBooksSimula
     return report, quickbooks, total
 
 
-def run(codes: int, url: str) -> Result:
+def run(codes: int, url: str, profile: bool = False) -> Result:
     ours, theirs = multiprocessing.get_context("spawn").Pipe()
-    server = multiprocessing.get_context("spawn").Process(target=_server, args=(url, codes, theirs))
+    server = multiprocessing.get_context("spawn").Process(
+        target=_server, args=(url, codes, theirs, profile)
+    )
     server.start()
     try:
         port = ours.recv()
@@ -185,6 +197,12 @@ def main() -> None:
     parser.add_argument(
         "--database-url", default=None, help="PostgreSQL to use; its public schema is wiped"
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile the server process over the update (cProfile, by own and cumulative time, "
+        "on stderr)",
+    )
     args = parser.parse_args()
     print(
         "| codes | database | round trips | items in QuickBooks | last % | total (s) "
@@ -195,7 +213,7 @@ def main() -> None:
     for codes in args.codes:
         with tempfile.TemporaryDirectory() as folder:
             url = args.database_url or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-            r = run(codes, url)
+            r = run(codes, url, args.profile)
         name = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
         print(
             f"| {r.codes:,} | {name} | {r.trips} | {r.items:,} | {r.last} | {r.total:.1f} | "
