@@ -76,7 +76,9 @@ async def claim_next(
     if job is not None:
         query = AccountQuery(request_id=request_id("accounts", job.id or 0, tag))
         return Claim({"kind": "accounts", "job": job.id, "tag": tag}, [query])
-    for lookup in (True, False) if codes else ():
+    # Adds first: a send then costs one claim, not an empty claim of lookups before it (lookups
+    # are rare, after a lost answer, and a code is either one or the other, never both).
+    for lookup in (False, True) if codes else ():
         claimed, batches = await _claim_codes(session, lookup=lookup)
         if claimed:
             kind = "lookup" if lookup else "add"
