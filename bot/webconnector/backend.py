@@ -35,6 +35,7 @@ from bot.webconnector.match import check as answer_check
 from bot.webconnector.states import JobState, TicketState
 from bot.webconnector.work import (
     apply_code_results,
+    batches_after_send,
     claim_next,
     fail_in_flight,
     finish_job,
@@ -194,7 +195,7 @@ class QbwcBackend:
                 found.requests_sent += 1
                 message = build_message(work.requests, version=found.qbxml_version)
                 if work.in_flight["kind"] != "accounts":
-                    touched = await settle_batches(session, picked_up=work.batches)
+                    touched = await batches_after_send(session, work)
         await self._notify(touched)  # "Exporting…" as soon as the Web Connector picks it up
         return message
 

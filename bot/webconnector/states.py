@@ -10,7 +10,7 @@ An illegal move is a bug in the caller, not a race, and raises IllegalMove.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -115,6 +115,29 @@ async def move_batch(
         values["finished_at"] = now
     where = (col(ExportBatch.id) == batch.id) & (col(ExportBatch.state) == source.value)
     return await _write(session, batch, where, {**values, "state": target.value})
+
+
+async def start_batches(session: AsyncSession, batch_ids: Collection[int]) -> list[int]:
+    """Move the queued batches among `batch_ids` to running (a pickup); the ids it moved.
+
+    One compare-and-set for all of them: a batch already running, or started by another session
+    a moment ago, is left as it is.
+    """
+    if not batch_ids:
+        return []
+    check(BATCH_MOVES, BatchState.QUEUED, BatchState.RUNNING)
+    now = db.now(session)
+    statement = (
+        update(ExportBatch)
+        .where(
+            col(ExportBatch.id).in_(sorted(batch_ids)),
+            col(ExportBatch.state) == BatchState.QUEUED.value,
+        )
+        .values(state=BatchState.RUNNING.value, picked_up_at=now, updated_at=now)
+        .returning(col(ExportBatch.id))
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(int(batch_id) for batch_id in (await session.exec(statement)).scalars())
 
 
 async def move_job(

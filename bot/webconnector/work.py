@@ -44,11 +44,13 @@ Request = ServiceItemAdd | ItemQuery | AccountQuery
 
 class Claim(NamedTuple):
     """What a session sends next: the in-flight record kept on its ticket, the qbXML requests,
-    and the export batches whose codes are in them (they start running)."""
+    the export batches whose codes are in them (they start running), and how many claimed codes
+    were held back (failed, never sent)."""
 
     in_flight: dict[str, Any]
     requests: list[Request]
     batches: frozenset[int] = frozenset()
+    held_back: int = 0
 
 
 async def pending_work(session: AsyncSession) -> int:
@@ -79,12 +81,12 @@ async def claim_next(
     # Adds first: a send then costs one claim, not an empty claim of lookups before it (lookups
     # are rare, after a lost answer, and a code is either one or the other, never both).
     for lookup in (False, True) if codes else ():
-        claimed, batches = await _claim_codes(session, lookup=lookup)
+        claimed, batches, held_back = await _claim_codes(session, lookup=lookup)
         if claimed:
             kind = "lookup" if lookup else "add"
             requests = [_request(kind, sent, tag) for sent in claimed]
             in_flight = {"kind": kind, "codes": [s.as_record() for s in claimed], "tag": tag}
-            return Claim(in_flight, requests, frozenset(batches))
+            return Claim(in_flight, requests, frozenset(batches), held_back)
     return None
 
 
@@ -108,18 +110,20 @@ async def _claim_job(
     return None
 
 
-async def _claim_codes(session: AsyncSession, *, lookup: bool) -> tuple[list[Sent], set[int]]:
-    """Up to BATCH_SIZE codes to send and the export batches they are in; a batch that was all
-    held back makes room for the next."""
+async def _claim_codes(session: AsyncSession, *, lookup: bool) -> tuple[list[Sent], set[int], int]:
+    """Up to BATCH_SIZE codes to send, the export batches they are in, and how many claimed
+    codes were held back; a batch that was all held back makes room for the next."""
     batches: set[int] = set()
+    held_back = 0
     while True:
         moved = await _claim_batch(session, lookup=lookup)
         batches |= {code.export_batch_id for code in moved if code.export_batch_id is not None}
         if not moved:
-            return [], batches
+            return [], batches, held_back
         sent = await _sent_for(session, moved)
+        held_back += len(moved) - len(sent)
         if sent:
-            return sent, batches
+            return sent, batches, held_back
 
 
 async def _claim_batch(session: AsyncSession, *, lookup: bool) -> list[CostCode]:
@@ -306,20 +310,28 @@ async def finish_job(
         )
 
 
+async def batches_after_send(session: AsyncSession, claim: Claim) -> list[int]:
+    """The batches a send touched (their codes are now Exporting): they start running. Sending
+    changes no batch's counts unless codes were held back (failed) on the way; only then are the
+    active batches recounted, so a send costs one statement for its batches, not a recount."""
+    if claim.held_back:
+        return await settle_batches(session, picked_up=claim.batches)
+    await states.start_batches(session, claim.batches)
+    return sorted(claim.batches)
+
+
 async def settle_batches(session: AsyncSession, *, picked_up: Collection[int] = ()) -> list[int]:
     """Recount unfinished batches; those with nothing left in flight are done. Returns their ids.
 
     `picked_up` are the batches whose codes were just claimed (`Claim.batches`): they start
-    running here, in the same read of the active batches.
+    running here first.
     """
-    batches = (
-        await session.exec(select(ExportBatch).where(col(ExportBatch.state).in_(ACTIVE_BATCH)))
-    ).all()
+    await states.start_batches(session, picked_up)
+    # populate_existing: a batch this session holds already is read as the start left it.
+    active = select(ExportBatch).where(col(ExportBatch.state).in_(ACTIVE_BATCH))
+    batches = (await session.exec(active.execution_options(populate_existing=True))).all()
     touched: list[int] = []
     for batch in batches:
-        if batch.id in picked_up and batch.state == BatchState.QUEUED:
-            # Another session may have started it first: then it lost, and the batch runs anyway.
-            await states.move_batch(session, batch, BatchState.RUNNING)
         counts = await _batch_counts(session, batch.id or 0)
         batch.succeeded = counts.get(State.SUCCESS.value, 0)
         batch.failed = counts.get(State.FAILED.value, 0)

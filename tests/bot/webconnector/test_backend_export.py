@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import col, select
 
 from bot.core import Core
-from bot.store.models import GLAccount
-from tests.bot.webconnector.qbwc_env import qbwc_env
+from bot.store import db
+from bot.store.models import CostCode, ExportBatch, GLAccount
+from tests.bot.webconnector.qbwc_env import call, open_session, qbwc_env, send
+from tests.conftest import FakeClock
 
 
 async def test_account_sync_stores_the_chart(services: Core) -> None:
@@ -44,3 +47,54 @@ async def test_one_update_exports_1000_codes_in_at_most_20_round_trips(services:
     assert both.expense_account_list_id == accounts["Job Costs:Subcontractors"]
     assert codes["07-007"].qb_list_id == both.list_id
     assert only_income.description == "Item 307 é"
+
+
+async def _batch(services: Core) -> ExportBatch:
+    async with services.sessions() as session:
+        return (await session.exec(select(ExportBatch))).one()
+
+
+async def test_a_send_starts_the_batch_and_counts_only_codes_held_back(
+    services: Core, clock: FakeClock
+) -> None:
+    async with qbwc_env(services) as env:
+        await env.sync_accounts()
+        await env.add_codes([("03-300", "Concrete"), ("03-400", "Steel")])
+        await env.assign("*", "Construction Income")
+        await env.export()
+        queued = await _batch(services)
+        assert (queued.state, queued.picked_up_at) == ("queued", None)
+        async with db.session_scope(services.sessions) as session:
+            # 03-300 is held back at the send: its description is one QuickBooks cannot store.
+            await session.exec(
+                update(CostCode).where(col(CostCode.code) == "03-300").values(description="—")
+            )
+        clock.advance(minutes=1)
+        ticket = await open_session(env)
+        request = await send(env, ticket)
+        sent = await _batch(services)
+        codes = await env.codes()
+    assert "03-400" in request and "03-300" not in request
+    assert (sent.state, sent.picked_up_at) == ("running", clock())
+    assert (sent.succeeded, sent.failed) == (0, 1)  # the held-back code, counted at the send
+    assert (codes["03-300"].state, codes["03-400"].state) == ("failed", "exporting")
+
+
+async def test_a_plain_send_starts_the_batch_once(services: Core, clock: FakeClock) -> None:
+    async with qbwc_env(services) as env:
+        await env.sync_accounts()
+        await env.add_codes([(f"03-{n:03d}", "Concrete") for n in range(150)])
+        await env.assign("*", "Construction Income")
+        await env.export()
+        ticket = await open_session(env)
+        request = await send(env, ticket)
+        started = clock()
+        clock.advance(minutes=1)
+        percent = await call(
+            env, "receiveResponseXML", ticket, env.quickbooks.handle(request), "", ""
+        )
+        await send(env, ticket)  # the second hundred: the batch is running already
+        batch = await _batch(services)
+    assert percent == 66
+    assert (batch.state, batch.picked_up_at) == ("running", started)
+    assert (batch.succeeded, batch.failed) == (100, 0)

@@ -60,15 +60,16 @@ async def _ticket(
     )
 
 
-Write = Callable[[AsyncSession], Awaitable[bool]]
+T = TypeVar("T")
+Write = Callable[[AsyncSession], Awaitable[T]]
 
 
-async def _in_transaction(services: Core, write: Write) -> bool:
+async def _in_transaction(services: Core, write: Write[T]) -> T:
     async with db.session_scope(services.sessions) as session:
         return await write(session)
 
 
-async def _race(services: Core, *writes: Write) -> list[bool]:
+async def _race(services: Core, *writes: Write[T]) -> list[T]:
     """Run the writers at once, each in its own transaction, and say which won.
 
     On PostgreSQL every transaction is open before any writes, so they meet on the row lock;
@@ -76,7 +77,7 @@ async def _race(services: Core, *writes: Write) -> list[bool]:
     """
     together = None if db.is_sqlite(services.engine) else asyncio.Barrier(len(writes))
 
-    async def one(write: Write) -> bool:
+    async def one(write: Write[T]) -> T:
         async with db.session_scope(services.sessions) as session:
             await session.connection()
             if together is not None:
@@ -179,6 +180,37 @@ async def test_a_batch_started_and_finished_at_once_ends_one_way(services: Core)
     assert sorted(won) == [False, True]
     stored = await _read(services, ExportBatch, batch.id)
     assert stored.state == ("running" if won[0] else "done")
+
+
+async def test_start_batches_moves_only_the_queued_ones_and_says_which(
+    services: Core, clock: FakeClock
+) -> None:
+    queued, running, done = (
+        await _batch(services),
+        await _batch(services, BatchState.RUNNING),
+        await _batch(services, BatchState.DONE),
+    )
+    clock.advance(minutes=2)
+    ids = {queued.id or 0, running.id or 0, done.id or 0}
+    started = await _in_transaction(services, lambda s: states.start_batches(s, ids))
+    assert started == [queued.id]
+    stored = {b.id: b for b in [await _read(services, ExportBatch, i) for i in sorted(ids)]}
+    assert stored[queued.id].state == "running"
+    assert stored[queued.id].picked_up_at == stored[queued.id].updated_at == clock()
+    assert (stored[running.id].state, stored[running.id].picked_up_at) == ("running", None)
+    assert stored[done.id].state == "done"
+    assert await _in_transaction(services, lambda s: states.start_batches(s, ())) == []
+
+
+async def test_two_sessions_starting_one_batch_at_once_start_it_once(services: Core) -> None:
+    batch = await _batch(services)
+    won = await _race(
+        services,
+        lambda s: states.start_batches(s, {batch.id or 0}),
+        lambda s: states.start_batches(s, {batch.id or 0}),
+    )
+    assert sorted(won, key=len) == [[], [batch.id]]
+    assert (await _read(services, ExportBatch, batch.id)).state == "running"
 
 
 # Web Connector jobs
