@@ -107,14 +107,19 @@ async def move_batch(
     """
     source = BatchState(batch.state) if expected is None else expected
     check(BATCH_MOVES, source, target)
+    where = (col(ExportBatch.id) == batch.id) & (col(ExportBatch.state) == source.value)
+    return await _write(session, batch, where, _batch_stamps(session, target))
+
+
+def _batch_stamps(session: AsyncSession, target: BatchState) -> dict[str, Any]:
+    """What a batch's move writes: its state, and when (a pickup, an end)."""
     now = db.now(session)
-    values: dict[str, Any] = {"updated_at": now}
+    values: dict[str, Any] = {"state": target.value, "updated_at": now}
     if target is BatchState.RUNNING:
         values["picked_up_at"] = now
     if target is BatchState.DONE:
         values["finished_at"] = now
-    where = (col(ExportBatch.id) == batch.id) & (col(ExportBatch.state) == source.value)
-    return await _write(session, batch, where, {**values, "state": target.value})
+    return values
 
 
 async def start_batches(session: AsyncSession, batch_ids: Collection[int]) -> list[int]:
@@ -123,17 +128,37 @@ async def start_batches(session: AsyncSession, batch_ids: Collection[int]) -> li
     One compare-and-set for all of them: a batch already running, or started by another session
     a moment ago, is left as it is.
     """
+    return await _move_batches(session, batch_ids, (BatchState.QUEUED,), BatchState.RUNNING)
+
+
+async def finish_batches(
+    session: AsyncSession, batch_ids: Collection[int], *, unless: ColumnElement[bool]
+) -> list[int]:
+    """Move the unfinished batches among `batch_ids` for which `unless` (a condition on the
+    export_batch row) is false to done; the ids it moved. A batch another session finished a
+    moment ago is left as it is."""
+    return await _move_batches(session, batch_ids, ACTIVE_BATCH, BatchState.DONE, ~unless)
+
+
+async def _move_batches(
+    session: AsyncSession,
+    batch_ids: Collection[int],
+    sources: tuple[BatchState, ...],
+    target: BatchState,
+    *where: ColumnElement[bool],
+) -> list[int]:
     if not batch_ids:
         return []
-    check(BATCH_MOVES, BatchState.QUEUED, BatchState.RUNNING)
-    now = db.now(session)
+    for source in sources:
+        check(BATCH_MOVES, source, target)
     statement = (
         update(ExportBatch)
         .where(
             col(ExportBatch.id).in_(sorted(batch_ids)),
-            col(ExportBatch.state) == BatchState.QUEUED.value,
+            col(ExportBatch.state).in_([source.value for source in sources]),
+            *where,
         )
-        .values(state=BatchState.RUNNING.value, picked_up_at=now, updated_at=now)
+        .values(**_batch_stamps(session, target))
         .returning(col(ExportBatch.id))
         .execution_options(synchronize_session=False)
     )

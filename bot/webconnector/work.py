@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, ScalarSelect, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,7 +23,7 @@ from bot.store import db
 from bot.store.models import CostCode, ExportBatch, GLAccount, QbwcJob
 from bot.webconnector import preflight, states
 from bot.webconnector.match import new_tag, request_id
-from bot.webconnector.states import ACTIVE_BATCH, BatchState, JobState
+from bot.webconnector.states import ACTIVE_BATCH, JobState
 from bot.webconnector.verdicts import Outcome, Sent, Verdict, after_add, after_lookup
 from qbd.qbxml.types import (
     AccountQuery,
@@ -324,30 +324,35 @@ async def settle_batches(session: AsyncSession, *, picked_up: Collection[int] = 
     """Recount unfinished batches; those with nothing left in flight are done. Returns their ids.
 
     `picked_up` are the batches whose codes were just claimed (`Claim.batches`): they start
-    running here first.
+    running here first. The recount is one UPDATE of every unfinished batch with its counts read
+    by the database, and the end one more (it was a read of the batches and a count for each).
     """
     await states.start_batches(session, picked_up)
-    # populate_existing: a batch this session holds already is read as the start left it.
-    active = select(ExportBatch).where(col(ExportBatch.state).in_(ACTIVE_BATCH))
-    batches = (await session.exec(active.execution_options(populate_existing=True))).all()
-    touched: list[int] = []
-    for batch in batches:
-        counts = await _batch_counts(session, batch.id or 0)
-        batch.succeeded = counts.get(State.SUCCESS.value, 0)
-        batch.failed = counts.get(State.FAILED.value, 0)
-        left = counts.get(State.QUEUED.value, 0) + counts.get(State.EXPORTING.value, 0)
-        if left == 0:  # also stamps updated_at; a batch another session finished stays as it is
-            await states.move_batch(session, batch, BatchState.DONE)
-        else:
-            batch.updated_at = db.now(session)
-        touched.append(batch.id or 0)
+    recount = (
+        update(ExportBatch)
+        .where(col(ExportBatch.state).in_(ACTIVE_BATCH))
+        .values(
+            succeeded=_count_in_batch(State.SUCCESS),
+            failed=_count_in_batch(State.FAILED),
+            updated_at=db.now(session),
+        )
+        .returning(col(ExportBatch.id))
+        .execution_options(synchronize_session=False)
+    )
+    touched = sorted(int(batch_id) for batch_id in (await session.exec(recount)).scalars())
+    # A batch another session finished a moment ago stays as that session left it.
+    left = select(CostCode.id).where(*_in_batch(State.QUEUED, State.EXPORTING)).exists()
+    await states.finish_batches(session, touched, unless=left)
     return touched
 
 
-async def _batch_counts(session: AsyncSession, batch_id: int) -> dict[str, int]:
-    statement = (
-        select(CostCode.state, func.count())
-        .where(col(CostCode.export_batch_id) == batch_id)
-        .group_by(col(CostCode.state))
+def _count_in_batch(state: State) -> ScalarSelect[int]:
+    """How many of an export_batch row's codes are in `state` (a correlated subquery)."""
+    return select(func.count()).where(*_in_batch(state)).correlate(ExportBatch).scalar_subquery()
+
+
+def _in_batch(*in_states: State) -> tuple[ColumnElement[bool], ...]:
+    return (
+        col(CostCode.export_batch_id) == col(ExportBatch.id),
+        col(CostCode.state).in_([state.value for state in in_states]),
     )
-    return {state: int(count) for state, count in (await session.exec(statement)).all()}

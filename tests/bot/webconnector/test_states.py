@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 import pytest
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core import Core
@@ -200,6 +200,28 @@ async def test_start_batches_moves_only_the_queued_ones_and_says_which(
     assert (stored[running.id].state, stored[running.id].picked_up_at) == ("running", None)
     assert stored[done.id].state == "done"
     assert await _in_transaction(services, lambda s: states.start_batches(s, ())) == []
+
+
+async def test_finish_batches_ends_the_unfinished_ones_the_condition_allows(
+    services: Core, clock: FakeClock
+) -> None:
+    running, queued, busy, empty = (
+        await _batch(services, BatchState.RUNNING),
+        await _batch(services),
+        await _batch(services, BatchState.RUNNING),
+        await _batch(services, BatchState.EMPTY),
+    )
+    clock.advance(minutes=4)
+    ids = [b.id or 0 for b in (running, queued, busy, empty)]
+    ended = await _in_transaction(
+        services,
+        lambda s: states.finish_batches(s, ids, unless=col(ExportBatch.id) == busy.id),
+    )
+    assert ended == sorted([running.id or 0, queued.id or 0])
+    stored = [await _read(services, ExportBatch, i) for i in ids]
+    assert [b.state for b in stored] == ["done", "done", "running", "empty"]
+    assert stored[0].finished_at == stored[0].updated_at == clock()
+    assert stored[2].finished_at is None
 
 
 async def test_two_sessions_starting_one_batch_at_once_start_it_once(services: Core) -> None:

@@ -28,7 +28,7 @@ async def test_the_claim_and_the_batch_counts_read_the_queue_indexes(services: C
     seen: list[tuple[str, Any]] = []
 
     def record(conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
-        if "FROM cost_code" in sql and ("needs_lookup" in sql or "count(*)" in sql):
+        if "FROM cost_code" in sql and ("needs_lookup" in sql or "export_batch_id =" in sql):
             seen.append((sql, params))
 
     async with qbwc_env(services) as env:
@@ -43,10 +43,13 @@ async def test_the_claim_and_the_batch_counts_read_the_queue_indexes(services: C
             event.remove(services.engine.sync_engine, "before_cursor_execute", record)
     assert report.percents[-1] == 100
     claims = [s for s in seen if s[0].lstrip().startswith("WITH picked")]
-    counts = [s for s in seen if "export_batch_id =" in s[0] and "GROUP BY" in s[0]]
-    assert claims and counts
+    # The recount (counts in its SET) and the end (a NOT EXISTS of codes left) of a batch.
+    recounts = [s for s in seen if "SET succeeded=" in s[0]]
+    ends = [s for s in seen if "NOT (EXISTS" in s[0]]
+    assert claims and recounts and ends
     for plan in await _plans(services, claims[:2]):
         assert "ix_cost_code_queue" in plan, plan
         assert "SCAN cost_code" not in plan, plan
-    for plan in await _plans(services, counts[:1]):
+    for plan in await _plans(services, [recounts[0], ends[0]]):
         assert "ix_cost_code_batch_state" in plan, plan
+        assert "SCAN cost_code" not in plan, plan
