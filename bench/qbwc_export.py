@@ -9,7 +9,8 @@ the QuickBooks simulator. Per round trip (one sendRequestXML and its receiveResp
 reports the server process's CPU time over the update, the wall time spent inside the server's
 request handlers (HTTP body, SOAP, qbXML, database), and, as earlier versions did, the update's
 wall time minus the time inside the QuickBooks simulator (which also counts this process's own
-SOAP and HTTP work).
+SOAP and HTTP work); then the median round trip inside the handlers, and a calibration of the
+machine's speed at the time (a fixed piece of pure Python in the server process).
 """
 
 from __future__ import annotations
