@@ -324,10 +324,9 @@ async def settle_batches(session: AsyncSession, *, picked_up: Collection[int] = 
     """Recount unfinished batches; those with nothing left in flight are done. Returns their ids.
 
     `picked_up` are the batches whose codes were just claimed (`Claim.batches`): they start
-    running here first. The recount is one UPDATE of every unfinished batch with its counts read
+    running here. The recount is one UPDATE of every unfinished batch with its counts read
     by the database, and the end one more (it was a read of the batches and a count for each).
     """
-    await states.start_batches(session, picked_up)
     recount = (
         update(ExportBatch)
         .where(col(ExportBatch.state).in_(ACTIVE_BATCH))
@@ -340,6 +339,10 @@ async def settle_batches(session: AsyncSession, *, picked_up: Collection[int] = 
         .execution_options(synchronize_session=False)
     )
     touched = sorted(int(batch_id) for batch_id in (await session.exec(recount)).scalars())
+    # After the recount, which has locked every unfinished batch's row: a session that settles
+    # takes those locks in the one statement, never one batch first and the rest later (two
+    # sessions each holding a batch the other's recount waits for would deadlock).
+    await states.start_batches(session, picked_up)
     # A batch another session finished a moment ago stays as that session left it.
     left = select(CostCode.id).where(*_in_batch(State.QUEUED, State.EXPORTING)).exists()
     await states.finish_batches(session, touched, unless=left)

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.core import Core
 from bot.store import db
 from bot.store.models import AuditEvent, ExportBatch, QbwcJob, QbwcTicket
-from bot.webconnector import states
+from bot.webconnector import states, work
 from bot.webconnector.backend import QbwcBackend
 from bot.webconnector.states import BatchState, IllegalMove, JobState, TicketState
 from qbd.simulator import HCP_RESPONSE
@@ -233,6 +233,20 @@ async def test_two_sessions_starting_one_batch_at_once_start_it_once(services: C
     )
     assert sorted(won, key=len) == [[], [batch.id]]
     assert (await _read(services, ExportBatch, batch.id)).state == "running"
+
+
+async def test_two_sessions_settling_batches_crosswise_both_finish(services: Core) -> None:
+    # Each picked up the other's batch: had a session locked its own batch before the recount
+    # locked them all, PostgreSQL would find a deadlock and fail one of them.
+    first, second = await _batch(services), await _batch(services)
+    ids = [first.id or 0, second.id or 0]
+    settled = await _race(
+        services,
+        lambda s: work.settle_batches(s, picked_up={ids[1]}),
+        lambda s: work.settle_batches(s, picked_up={ids[0]}),
+    )
+    assert [sorted(touched) for touched in settled] in ([ids, []], [ids, ids], [[], ids])
+    assert {(await _read(services, ExportBatch, i)).state for i in ids} == {"done"}
 
 
 # Web Connector jobs
