@@ -59,3 +59,25 @@ async def test_a_pick_and_a_chart_sync_show_in_the_next_evidence(services: Core)
         names = {view.full_name for view in views.values()}
     assert names == {"Account 1", "Account 3"}  # 2 went inactive, 3 is new
     assert await picked_income(services) == [income.id]
+
+
+async def test_a_sync_under_way_changes_the_evidence_only_when_it_is_finished(
+    services: Core,
+) -> None:
+    """A sync writes its rows in chunks, then bumps the chart's version: the 4,000 accounts are
+    read again once, at the bump, not after every chunk (issue 17: each read held the loop)."""
+    async with db.session_scope(services.sessions) as session:
+        await chart.apply_chart(session, [account(1, "Income")])
+    async with db.session_scope(services.sessions) as session:
+        first = await suggestions.load_evidence(session)
+    async with db.session_scope(services.sessions) as session:
+        plan = await chart.plan_chart(
+            session, [account(1, "Income"), account(2, "Income")], now=db.now(session)
+        )
+    await chart.write_rows(services.sessions, plan)  # a chunk is stored, the sync not finished
+    async with db.session_scope(services.sessions) as session:
+        assert await suggestions.load_evidence(session) is first
+        await chart.finish_chart(session, plan)
+    async with db.session_scope(services.sessions) as session:
+        _, views = await suggestions.load_evidence(session)
+    assert {view.full_name for view in views.values()} == {"Account 1", "Account 2"}
