@@ -10,12 +10,18 @@ heap frozen (`bot.server.freeze_startup_heap`) it walks only what was made since
 The collection waits until the answer's HTTP request is over: run while the request is still
 alive, it would move the request and its ~50 MB body into the oldest generation, where a cycle
 around them waits for the next full collection (seen as +70 MB that stayed).
+
+Until then, no automatic full collection runs while a big answer is handled: each would walk the
+sync's objects with the event loop waiting (`full_collections_deferred`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 AFTER_SECONDS = 0.5
 """Long enough for the Web Connector's answer to be acknowledged and its request dropped."""
@@ -24,3 +30,60 @@ AFTER_SECONDS = 0.5
 def release_sync_garbage() -> None:
     """Call once a sync is stored: a full collection runs shortly, off this request's back."""
     asyncio.get_running_loop().call_later(AFTER_SECONDS, gc.collect)
+
+
+DROP_TURN = 1_000
+"""Objects freed between two turns of the event loop when a sync lets go of its rows."""
+
+
+async def drop(items: list[Any] | dict[Any, Any]) -> None:
+    """Empty a sync's big list or dict a part at a time, the event loop getting a turn between.
+
+    Freeing 100,000 rows or parsed accounts is one C call when the last reference goes, and
+    it held the loop for ~100 ms at the end of a sync (issue 17, goal 2); emptied here, each
+    part is a fraction of a millisecond.
+    """
+    while items:
+        if isinstance(items, list):
+            del items[-DROP_TURN:]
+        else:
+            for _ in range(min(DROP_TURN, len(items))):
+                items.popitem()
+        await asyncio.sleep(0)
+
+
+DEFERRED_THRESHOLD = 1_000_000
+"""Young collections before a full one while a sync runs: in effect, none until it ends."""
+
+
+@contextmanager
+def full_collections_deferred() -> Iterator[None]:
+    """While a big chart is parsed, compared and stored, no automatic full collection runs.
+
+    A 100,000-account sync holds a few hundred thousand objects until it ends, and each full
+    collection meanwhile walks all of them with the interpreter lock held: 50–140 ms in which
+    the event loop, and every Slack ack, waits (seen five times in one sync; bench/README.md,
+    goal 2). Young collections go on as before; the full one runs once, after the sync
+    (`release_sync_garbage`). Counted, so two syncs at once leave the thresholds as they were.
+    """
+    if _deferring.syncs == 0:
+        _deferring.thresholds = gc.get_threshold()
+        young, middle, *_ = _deferring.thresholds
+        gc.set_threshold(young, middle, DEFERRED_THRESHOLD)
+    _deferring.syncs += 1
+    try:
+        yield
+    finally:
+        _deferring.syncs -= 1
+        if _deferring.syncs == 0:
+            gc.set_threshold(*_deferring.thresholds)
+
+
+class _Deferring:
+    syncs = 0
+    """Syncs deferring full collections now."""
+    thresholds: tuple[int, ...] = gc.get_threshold()
+    """The thresholds from before the first of them."""
+
+
+_deferring = _Deferring()

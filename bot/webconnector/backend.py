@@ -13,7 +13,7 @@ import logging
 import secrets
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, contextmanager
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,11 +23,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import __version__
 from bot.accounts.chart import apply_chart, bump_version, finish_chart
-from bot.accounts.memory import release_sync_garbage
+from bot.accounts.memory import drop, full_collections_deferred, release_sync_garbage
 from bot.connection import service
 from bot.core import Core
 from bot.store import db
 from bot.store.models import QbwcTicket
+from bot.store.writegate import after_acks
 from bot.webconnector import chartahead, guard, states
 from bot.webconnector.chartahead import ChartAhead
 from bot.webconnector.match import AnswerMismatch
@@ -70,6 +71,10 @@ class QbwcBackend:
         self.listeners: list[Listener] = list(listeners)
         """Called with the export batch ids an answer touched (Slack status updates)."""
 
+    def _transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
+        after_acks()  # on SQLite, Slack acks waiting for the writer go first
+        return db.session_scope(self.services.sessions)
+
     async def server_version(self) -> str:
         return f"costcodes {__version__}"
 
@@ -83,7 +88,7 @@ class QbwcBackend:
                 "Web Connector login refused for user %r (wrong user or password)", username
             )
             return [ticket, "nvu"]
-        async with db.session_scope(self.services.sessions) as session:
+        async with self._transaction() as session:
             await self._expire_silent(session)
             if await self._live_ticket(session):
                 return [ticket, "busy"]
@@ -114,7 +119,7 @@ class QbwcBackend:
 
     async def expire_silent_sessions(self) -> None:
         """Recover what silent sessions had in flight (also run every minute by the scheduler)."""
-        async with db.session_scope(self.services.sessions) as session:
+        async with self._transaction() as session:
             await self._expire_silent(session)
 
     async def _expire_silent(self, session: AsyncSession) -> None:
@@ -170,7 +175,7 @@ class QbwcBackend:
     ) -> str:
         message = ""
         touched: list[int] = []
-        async with db.session_scope(self.services.sessions) as session:
+        async with self._transaction() as session:
             found = await self._open(session, ticket)
             if found is None:
                 return ""
@@ -200,8 +205,14 @@ class QbwcBackend:
         return message
 
     async def receive_response(self, ticket: str, response: str, hresult: str, message: str) -> int:
+        if len(response) <= PARSE_OFF_LOOP_BYTES:
+            return await self._receive(ticket, response, hresult, message)
+        with full_collections_deferred():  # a big chart: no 100 ms pause while it is stored
+            return await self._receive(ticket, response, hresult, message)
+
+    async def _receive(self, ticket: str, response: str, hresult: str, message: str) -> int:
         chart = None if hresult else await self._chart_ahead(ticket, response)
-        async with db.session_scope(self.services.sessions) as session:
+        async with self._transaction() as session:
             found = await self._open(session, ticket)
             if found is None:
                 return -1
@@ -221,7 +232,8 @@ class QbwcBackend:
                 await bump_version(session, self.services.clock())  # its rows are stored
             touched = await settle_batches(session)
             percent = stop if stop is not None else await self._percent(session, found)
-        chart = None
+        if chart is not None:
+            await chart.let_go()
         if in_flight is not None and in_flight["kind"] == "accounts":
             release_sync_garbage()  # the chart's objects are dropped with the session
         await self._notify(touched)  # after the commit, so listeners read what was applied
@@ -334,6 +346,7 @@ class QbwcBackend:
             )
             return 1
         counts = await apply_chart(session, accounts, now=self.services.clock())
+        await drop(accounts)
         return await self._chart_done(session, ticket, in_flight, asdict(counts))
 
     async def _chart_done(
@@ -362,7 +375,7 @@ class QbwcBackend:
 
     async def connection_error(self, ticket: str, hresult: str, message: str) -> str:
         touched: list[int] = []
-        async with db.session_scope(self.services.sessions) as session:
+        async with self._transaction() as session:
             found = await session.get(QbwcTicket, ticket)
             if found is not None and found.state == TicketState.OPEN:
                 # What was in flight may have run: _abandon has it looked up before re-adding.
@@ -390,7 +403,7 @@ class QbwcBackend:
         return found.last_error or ""
 
     async def close_connection(self, ticket: str) -> str:
-        async with db.session_scope(self.services.sessions) as session:
+        async with self._transaction() as session:
             found = await session.get(QbwcTicket, ticket)
             if found is None:
                 return "Session unknown or already closed."

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.accounts import memory
 from bot.accounts.chart import ChartPlan, plan_chart, write_rows
 from bot.store import db
 from bot.store.models import QbwcTicket
@@ -62,6 +63,13 @@ class ChartAhead:
 
     def matches(self, in_flight: dict[str, Any] | None) -> bool:
         return in_flight is not None and in_flight == json.loads(self.in_flight)
+
+    async def let_go(self) -> None:
+        """Once the sync is finished: its rows are freed with loop turns between parts."""
+        await memory.drop(self.accounts)
+        if self.plan is not None:
+            await memory.drop(self.plan.new_rows)
+            await memory.drop(self.plan.changes)
 
 
 async def peek(reads: db.SessionFactory, ticket_id: str) -> str | None:
@@ -111,7 +119,7 @@ async def store(
         if found is None or found.state != TicketState.OPEN or found.in_flight != chart.in_flight:
             return None
         chart.plan = await plan_chart(session, chart.accounts, now=now)
-    chart.accounts = []  # the plan holds what is needed; the objects can go
+    await memory.drop(chart.accounts)  # the plan holds what is needed; the objects can go
     chart.written = chart.plan.rows > 0
     await write_rows(sessions, chart.plan)
     return chart

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ from sqlmodel import col, select
 from bot.accounts import chart
 from bot.accounts.chart import Purpose
 from bot.accounts.index import AccountIndex
+from bot.accounts.memory import DEFERRED_THRESHOLD
 from bot.app import build_app
 from bot.core import Core
 from bot.server import serve
@@ -170,3 +172,26 @@ async def test_an_in_flight_record_changed_after_the_peek_falls_back_to_the_old_
     assert "no request of this session was waiting" in (ticket.last_error or "")
     assert await _accounts(services) == {} and version is None
     assert (await _job(services)).state != JobState.DONE
+
+
+class ThresholdsSeenBackend(QbwcBackend):
+    """Notes the collector's thresholds while the chart's answer is being read."""
+
+    def __init__(self, services: Core) -> None:
+        super().__init__(services)
+        self.seen: list[tuple[int, ...]] = []
+
+    async def _parse_chart(self, raw_in_flight: str, response: str) -> ChartAhead | None:
+        self.seen.append(gc.get_threshold())
+        return await super()._parse_chart(raw_in_flight, response)
+
+
+async def test_no_full_collection_is_due_while_a_big_chart_is_handled(services: Core) -> None:
+    """Each would walk the sync's objects while Slack acks wait (issue 17, goal 2)."""
+    before = gc.get_threshold()
+    backend = ThresholdsSeenBackend(services)
+    async with _qbwc(services, backend) as url:
+        report = await _sync(services, url, _quickbooks(ACCOUNTS))
+    assert report.percents == [100]
+    assert backend.seen == [(before[0], before[1], DEFERRED_THRESHOLD)]
+    assert gc.get_threshold() == before
