@@ -206,8 +206,8 @@ async def bench(args: argparse.Namespace) -> None:
             fake.terminate()
             fake.wait()
     print(f"{args.users} users; chart of {args.accounts:,} accounts; SQLite; milliseconds")
-    print("| server | while | request | n | p50 | p99 | max |")
-    print("|---|---|---|---:|---:|---:|---:|")
+    print("| server | while | request (n) | p50 | p99 | max |")
+    print("|---|---|---|---:|---:|---:|")
     for mode in ("bare", "real"):
         for name in PHASES:
             found = results[mode][name]

@@ -157,10 +157,16 @@ def run(codes: int, url: str, profile: bool = False) -> Result:
         target=_server, args=(url, codes, theirs, profile)
     )
     server.start()
+    theirs.close()  # only the server's end stays open: if it dies, recv() ends instead of hanging
     try:
         port = ours.recv()
         report, quickbooks, total = asyncio.run(_update(port, ours))
         cpu, handler, calls, median, speed = ours.recv()
+    except EOFError:
+        server.join(5)
+        raise SystemExit(
+            f"the server process ended early (exit code {server.exitcode}); is {url} reachable?"
+        ) from None
     finally:
         server.join(30)
     trips = report.round_trips  # type: ignore[attr-defined]

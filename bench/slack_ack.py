@@ -377,7 +377,10 @@ async def search_times(url: str) -> dict[str, list[float]]:
 
 
 def start(args: list[str]) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
     return subprocess.Popen(
         [sys.executable, *args],
         cwd=ROOT,
