@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -29,7 +30,8 @@ AFTER_SECONDS = 0.5
 
 def release_sync_garbage() -> None:
     """Call once a sync is stored: a full collection runs shortly, off this request's back."""
-    asyncio.get_running_loop().call_later(AFTER_SECONDS, gc.collect)
+    if _deferring.saved is None:  # else the collection that ends the deferral is on its way
+        asyncio.get_running_loop().call_later(AFTER_SECONDS, gc.collect)
 
 
 DROP_TURN = 1_000
@@ -63,27 +65,43 @@ def full_collections_deferred() -> Iterator[None]:
     A 100,000-account sync holds a few hundred thousand objects until it ends, and each full
     collection meanwhile walks all of them with the interpreter lock held: 50–140 ms in which
     the event loop, and every Slack ack, waits (seen five times in one sync; bench/README.md,
-    goal 2). Young collections go on as before; the full one runs once, after the sync
-    (`release_sync_garbage`). Counted, so two syncs at once leave the thresholds as they were.
+    goal 2). Young collections go on as before. The thresholds come back only after the full
+    collection `AFTER_SECONDS` after the last sync at once ends: restored at once, the first
+    allocation would start a full collection inside the request (see above; seen as +60 MB).
+    A timer thread runs it, so it runs even if the event loop stops first.
     """
-    if _deferring.syncs == 0:
-        _deferring.thresholds = gc.get_threshold()
-        young, middle, *_ = _deferring.thresholds
-        gc.set_threshold(young, middle, DEFERRED_THRESHOLD)
-    _deferring.syncs += 1
+    with _deferring.lock:
+        if _deferring.saved is None:
+            _deferring.saved = gc.get_threshold()
+            young, middle, *_ = _deferring.saved
+            gc.set_threshold(young, middle, DEFERRED_THRESHOLD)
+        _deferring.syncs += 1
     try:
         yield
     finally:
-        _deferring.syncs -= 1
-        if _deferring.syncs == 0:
-            gc.set_threshold(*_deferring.thresholds)
+        with _deferring.lock:
+            _deferring.syncs -= 1
+            if _deferring.syncs == 0:
+                timer = threading.Timer(AFTER_SECONDS, _collect_and_restore)
+                timer.daemon = True
+                timer.start()
+
+
+def _collect_and_restore() -> None:
+    gc.collect()  # counts start again from zero: no full collection is due when they come back
+    with _deferring.lock:
+        if _deferring.syncs == 0 and _deferring.saved is not None:
+            gc.set_threshold(*_deferring.saved)
+            _deferring.saved = None
 
 
 class _Deferring:
-    syncs = 0
-    """Syncs deferring full collections now."""
-    thresholds: tuple[int, ...] = gc.get_threshold()
-    """The thresholds from before the first of them."""
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.syncs = 0
+        """Syncs deferring full collections now."""
+        self.saved: tuple[int, ...] | None = None
+        """The thresholds from before the deferral, while it lasts (until its collection)."""
 
 
 _deferring = _Deferring()

@@ -89,7 +89,7 @@ async def test_a_synced_chart_is_stored_found_and_its_garbage_collected(
     assert len(everything) == chart.SEARCH_LIMIT
 
 
-def test_full_collections_wait_while_syncs_run_and_the_thresholds_come_back() -> None:
+async def test_full_collections_wait_while_syncs_run_and_the_thresholds_come_back() -> None:
     before = gc.get_threshold()
     deferred = (before[0], before[1], DEFERRED_THRESHOLD)
     with full_collections_deferred():
@@ -97,10 +97,25 @@ def test_full_collections_wait_while_syncs_run_and_the_thresholds_come_back() ->
         with full_collections_deferred():  # a second sync at once
             assert gc.get_threshold() == deferred
         assert gc.get_threshold() == deferred  # the first is still running
-    assert gc.get_threshold() == before
+    # Not at once: the next allocation would start a full collection inside the request.
+    assert gc.get_threshold() == deferred
+    await eventually(lambda: gc.get_threshold() == before)
     with pytest.raises(RuntimeError), full_collections_deferred():
         raise RuntimeError("the sync failed")
-    assert gc.get_threshold() == before
+    await eventually(lambda: gc.get_threshold() == before)
+
+
+async def test_a_sync_starting_before_the_collection_keeps_the_deferral(
+    full_collections: list[int],
+) -> None:
+    before = gc.get_threshold()
+    with full_collections_deferred():
+        pass
+    with full_collections_deferred():  # the next answer, before the first one's collection
+        await asyncio.sleep(AFTER_SECONDS * 2)
+        assert full_collections == [1]  # the first one's collection ran...
+        assert gc.get_threshold()[2] == DEFERRED_THRESHOLD  # ...and this sync still defers
+    await eventually(lambda: gc.get_threshold() == before and len(full_collections) == 2)
 
 
 async def test_a_sync_lets_go_of_its_rows_a_part_at_a_time() -> None:
