@@ -96,9 +96,8 @@ async def load_evidence(session: AsyncSession) -> Loaded:
     Every change to a code goes through `bot.costcodes.statemachine` (its version goes up) or
     adds a code (a new id), and every chart change ends by bumping the accounts version: the
     fingerprint changes with any of them, so what is kept is what a fresh read would give, the
-    chart as its last finished sync left it. A pick
-    changes only the codes' part: the accounts (most of the work) are read again only when the
-    chart changes.
+    chart as its last finished sync left it. A pick changes only the codes' part: the accounts
+    (most of the work) are read again only when the chart changes.
     """
     fingerprint = await _fingerprint(session)
     engine = session.get_bind()

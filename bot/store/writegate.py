@@ -7,7 +7,8 @@ ack. Writers of one process therefore queue here first, in three lines:
 
 1. a transaction whose Slack ack waits on it (a pick, a page turn, saved before the ack);
 2. work after an ack that a person is looking at (re-rendering the copy they clicked), and the
-   Web Connector's calls (`after_acks`);
+   Web Connector's calls, which call `acknowledged()` first: it waits minutes for an answer, a
+   Slack ack 3 s (in line 1, picks queued behind its transactions during a sync);
 3. background work (re-rendering everyone else's copies).
 
 When 20 people pick at once, their 20 saves go before the 20 re-renders those picks cause, so
@@ -30,13 +31,6 @@ _ACKED: contextvars.ContextVar[bool] = contextvars.ContextVar("acknowledged", de
 
 def acknowledged() -> None:
     """From here on, this task's writes are after its ack (line 2, not line 1)."""
-    _ACKED.set(True)
-
-
-def after_acks() -> None:
-    """This task answers no Slack ack: its writes go in line 2. The Web Connector waits minutes
-    for an answer, a Slack ack 3 s; its transactions went in line 1 and picks queued behind
-    them during a sync (issue 17, goal 2)."""
     _ACKED.set(True)
 
 

@@ -28,7 +28,7 @@ from bot.connection import service
 from bot.core import Core
 from bot.store import db
 from bot.store.models import QbwcTicket
-from bot.store.writegate import after_acks
+from bot.store.writegate import acknowledged
 from bot.webconnector import chartahead, guard, states
 from bot.webconnector.chartahead import ChartAhead
 from bot.webconnector.match import AnswerMismatch
@@ -72,7 +72,7 @@ class QbwcBackend:
         """Called with the export batch ids an answer touched (Slack status updates)."""
 
     def _transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
-        after_acks()  # on SQLite, Slack acks waiting for the writer go first
+        acknowledged()  # no Slack ack waits on this task: on SQLite the acks waiting go first
         return db.session_scope(self.services.sessions)
 
     async def server_version(self) -> str:
