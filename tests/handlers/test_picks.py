@@ -193,3 +193,24 @@ async def test_an_account_gone_inactive_since_the_list_was_posted_is_refused(
     assert (code.income_account_id, code.version) == (None, 1)  # nothing saved
     (ephemeral,) = slack.ephemerals(ADMIN)
     assert "no longer in QuickBooks; please pick another" in ephemeral["text"]
+
+
+async def test_a_pick_on_a_code_that_is_gone_says_so_and_saves_nothing(slack: SlackDriver) -> None:
+    await slack.command()
+    message = slack.last_posted()
+    income = await account_id(slack, "4010")
+    gone = "code:999999:1:1"  # a row of a copy whose code is no longer in the database
+    row = row_block_id(message, "01-100")
+    for block in [*message.blocks, *(b for a in message.attachments for b in a.get("blocks", []))]:
+        if block.get("block_id") == row:
+            block["block_id"] = gone
+    assert await slack.click(message, "pick-income", block_id=gone, option=str(income)) == 200
+    assert await slack.click(message, "pick-income", block_id=gone, option="888888") == 200
+
+    first, second = slack.ephemerals(ADMIN)
+    assert "That cost code no longer exists" in first["text"]
+    # An account that does not exist either: the account's own check answers first.
+    assert "That GL account is no longer in QuickBooks; please pick another" in second["text"]
+    async with db.session_scope(slack.services.sessions) as session:
+        picked = await session.exec(select(CostCode).where(col(CostCode.version) > 1))
+        assert picked.all() == []
