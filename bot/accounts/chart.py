@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.accounts import memory
 from bot.costcodes.domain import AccountView
 from bot.errors import NotFound
+from bot.interpreter import quick_switches
 from bot.store import db
 from bot.store.models import AppSetting, GLAccount, QbwcJob
 from bot.webconnector.states import WAITING_JOB
@@ -32,9 +33,6 @@ _CHUNK = 500
 WRITE_CHUNK = 500
 """Rows a sync writes in one transaction of its own, the longest a pick waits for: 2,000 held
 SQLite's writer for 50–90 ms (issue 17, goal 2), 500 for about a quarter of that."""
-_TURN = 50
-"""Accounts compared between two turns of the event loop during a sync: every statement of a
-Slack ack waits a turn, and 250 made each turn ~15 ms on a busy machine (issue 17, goal 2)."""
 _READ_PART = 250
 """Existing rows read per round trip to the database while a sync compares."""
 
@@ -179,15 +177,26 @@ async def plan_chart(
     """Compare QuickBooks' chart with the table; any session will do, a read one is enough.
 
     A chart of 100,000 accounts is seconds of Python: it is read as plain rows, not ORM objects,
-    and every `_TURN` accounts the event loop gets a turn, so Slack acks and searches go on
-    while a sync is applied (bench/chart_acks.py).
+    and compared in a thread with 1 ms switches (`bot.interpreter`), so Slack acks and searches
+    go on while a sync is applied (bench/chart_acks.py). Compared on the loop in slices, picks
+    waited 200–400 ms behind it: every statement of theirs waited for the loop's turn and the
+    database's threads for the interpreter lock (issue 17, goal 2).
     """
     existing = await _existing(session)
+    with quick_switches():
+        plan = await asyncio.to_thread(_compare, existing, accounts, now)
+    await memory.drop(existing)
+    return plan
+
+
+def _compare(
+    existing: dict[str, Row[Any]], accounts: Iterable[AccountInfo], now: datetime
+) -> ChartPlan:
+    """Pure Python over the whole chart: in a thread, so the event loop and the database's
+    threads take turns with it every millisecond instead of queueing behind its slices."""
     seen: set[str] = set()
     plan = ChartPlan(now=now, new_rows=[], changes=[], gone=[], unchanged=0)
-    for n, info in enumerate(accounts):
-        if n % _TURN == _TURN - 1:
-            await asyncio.sleep(0)
+    for info in accounts:
         seen.add(info.list_id)
         values = _values(info)
         current = existing.get(info.list_id)
@@ -202,10 +211,9 @@ async def plan_chart(
             )
         else:
             plan.unchanged += 1  # last_synced is left as it was: no write for an unchanged account
-    # A set difference, in C: a Python loop over 100,000 rows here held the loop for ~90 ms.
+    # A set difference, in C: a Python loop over 100,000 rows here took ~90 ms.
     missing = (existing[list_id] for list_id in existing.keys() - seen)
     plan.gone = sorted(row.id for row in missing if row.active)
-    await memory.drop(existing)
     return plan
 
 

@@ -11,9 +11,8 @@ import hmac
 import json
 import logging
 import secrets
-import sys
-from collections.abc import Awaitable, Callable, Iterable, Iterator
-from contextlib import AbstractAsyncContextManager, contextmanager
+from collections.abc import Awaitable, Callable, Iterable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +25,7 @@ from bot.accounts.chart import apply_chart, bump_version, finish_chart
 from bot.accounts.memory import drop, full_collections_deferred, release_sync_garbage
 from bot.connection import service
 from bot.core import Core
+from bot.interpreter import quick_switches
 from bot.store import db
 from bot.store.models import QbwcTicket
 from bot.store.writegate import acknowledged
@@ -432,28 +432,6 @@ def _version(hcp_response: str, major: int, minor: int) -> str:
 async def _off_loop(function: Callable[..., Any], response: str, *args: Any) -> Any:
     """Large answers (a whole chart of accounts) are parsed in a thread, not on the event loop."""
     if len(response) > PARSE_OFF_LOOP_BYTES:
-        with _quick_switches():
+        with quick_switches():
             return await asyncio.to_thread(function, response, *args)
     return function(response, *args)
-
-
-@contextmanager
-def _quick_switches() -> Iterator[None]:
-    """While a thread parses a big answer (seconds of lxml and Python, holding the interpreter
-    lock between its C parts), the event loop gets the lock back within 1 ms instead of 5, so
-    every step of a Slack ack waits less behind it (issue 17)."""
-    # Counted, so two parses at once leave the interval as it was when the last one ends.
-    if _PARSING[0] == 0:
-        _PARSING[1] = sys.getswitchinterval()
-        sys.setswitchinterval(min(_PARSING[1], 0.001))
-    _PARSING[0] += 1
-    try:
-        yield
-    finally:
-        _PARSING[0] -= 1
-        if _PARSING[0] == 0:
-            sys.setswitchinterval(_PARSING[1])
-
-
-_PARSING: list[float] = [0, 0.005]
-"""Big answers being parsed in threads now, and the switch interval from before the first."""
