@@ -4,8 +4,10 @@ Acks are slow when the event loop is busy with something else, or when a request
 database; from outside, both look the same. Installed in the server process only, this records:
 the loop's lag (a 5 ms timer's lateness), the CPU time of every loop callback by the request it
 belongs to and whether its ack had gone out yet, SQL statements per request kind before and after
-the ack, the wait for SQLite's writer queue, and garbage collections. The server writes it all as
-JSON when it is terminated; `summary()` turns it into lines for the benchmark's report.
+the ack, the wait for SQLite's writer queue, and garbage collections; and a timeline (every
+request and callback with its start) to look at one burst. A pick's callbacks before its ack are
+labelled by stage (`_stages`). The server writes it all as JSON when it is terminated;
+`summary()` turns it into lines for the benchmark's report.
 """
 
 from __future__ import annotations
@@ -37,9 +39,12 @@ class Phase:
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self.acked = False
+        self.stage = "door"
 
     def key(self) -> str:
-        return f"{self.kind} {'after' if self.acked else 'before'} ack"
+        if self.acked:
+            return f"{self.kind} after ack"
+        return f"{self.kind} before ack [{self.stage}]"
 
 
 REQUEST: contextvars.ContextVar[Phase | None] = contextvars.ContextVar("request", default=None)
@@ -79,8 +84,11 @@ class Profile:
         self.requests: Stats = defaultdict(list)
         self.lag: list[float] = []
         self._gc_started = 0.0
+        self.timeline: list[tuple[float, float, str]] = []
+        """(start s, ms, what): every request and every callback (perf_counter)."""
 
     def install(self, app: web.Application, out: Path) -> None:
+        _stages()
         app.middlewares.append(self._label)
         self._time_callbacks()
         self._count_statements()
@@ -104,12 +112,14 @@ class Profile:
             return await handler(request)
         finally:
             phase.acked = True
-            _add(self.requests, phase.kind, (time.perf_counter() - started) * 1000)
+            spent = (time.perf_counter() - started) * 1000
+            _add(self.requests, phase.kind, spent)
+            self.timeline.append((started, spent, f"request {phase.kind}"))
             REQUEST.reset(token)
 
     def _time_callbacks(self) -> None:
         run = asyncio.events.Handle._run
-        stats = self.callbacks
+        stats, timeline = self.callbacks, self.timeline
 
         def timed(handle: asyncio.events.Handle) -> None:
             started = time.perf_counter()
@@ -117,7 +127,9 @@ class Profile:
             spent = (time.perf_counter() - started) * 1000
             context = handle._context  # type: ignore[attr-defined]
             phase = context.get(REQUEST)
-            _add(stats, phase.key() if phase is not None else "background", spent)
+            key = phase.key() if phase is not None else "background"
+            _add(stats, key, spent)
+            timeline.append((started, spent, key))
 
         asyncio.events.Handle._run = timed  # type: ignore[method-assign]
 
@@ -188,12 +200,49 @@ class Profile:
             "gate_hold": self.gate_hold,
             "gc": self.gc,
             "heap": {"tracked": len(gc.get_objects()), "frozen": gc.get_freeze_count()},
+            "timeline": self.timeline,
         }
         out.write_text(json.dumps(data))
         if self._cpu is not None:
             self._cpu.disable()
             self._cpu.dump_stats(out.with_suffix(".pstats"))
         raise SystemExit(0)
+
+
+def _stages() -> None:
+    """Label a pick's callbacks before its ack by where it is: `door` (the route and Bolt, up to
+    the listener), `listener`, `pick` (Review.pick), `reads` (a pick saved alone reads first),
+    `saver` (waiting for, or running, the transaction of the picks saved together), and
+    `after X` once X has returned."""
+    from bot.review import picksave, service
+    from bot.slack import acks
+
+    def staged(name: str, fn: Any) -> Any:
+        async def run(*args: Any, **kwargs: Any) -> Any:
+            phase = REQUEST.get()
+            before = phase.stage if phase is not None else None
+            if phase is not None:
+                phase.stage = name
+            try:
+                return await fn(*args, **kwargs)
+            finally:
+                if phase is not None and before is not None:
+                    phase.stage = f"after {name}"
+
+        return run
+
+    init = acks.Waiting.__init__
+
+    def waiting(self: Any) -> None:
+        phase = REQUEST.get()
+        if phase is not None:
+            phase.stage = "listener"
+        init(self)
+
+    acks.Waiting.__init__ = waiting  # type: ignore[method-assign]
+    service._pick_reads = staged("reads", service._pick_reads)
+    picksave.PickSaver.save = staged("saver", picksave.PickSaver.save)
+    service.Review.pick = staged("pick", service.Review.pick)
 
 
 def summary(path: Path) -> list[str]:

@@ -54,7 +54,7 @@ from bot.export.replies import ExportReporter
 from bot.review import listing, reject
 from bot.review.bulk import BulkReview
 from bot.review.picks import AccountPick, unchanged_or_conflicting
-from bot.review.picksave import PickSaver
+from bot.review.picksave import PickSaver, Untracked
 from bot.slack import refresher as refresh
 from bot.slack.permissions import Permissions
 from bot.slack.refresher import Refresher
@@ -153,14 +153,14 @@ class Review:
         """
         async with self._refresh_on_failure(pick.at):
             await self.permissions.require(caller.user_id)
+            _require_income(pick)
             now = self.services.clock()
-            # Reads first, in one statement and without the write lock; then the save goes with
-            # every other pick made at this moment, in one transaction (issue 17).
+            if self.saver is not None:  # with whoever picks at this moment, reads included
+                saved = await self.saver.save(caller.user_id, pick, now)
+                if not isinstance(saved, Untracked):
+                    return saved
             async with self.reads.sessions() as session:
                 changes, seen, copy = await _pick_reads(session, pick)
-            if self.saver is not None and copy is not None:  # with whoever picks at this moment
-                saved = await self.saver.save(caller.user_id, pick, changes, copy, now)
-                return copy if saved else None
             async with self._session() as session:
                 if copy is None:
                     copy = _id(await listing.find_or_adopt(session, pick.at, now))
@@ -382,15 +382,18 @@ def _conflict(code: CostCode) -> ConflictError:
     return ConflictError.changed(code.code)
 
 
+def _require_income(pick: AccountPick) -> None:
+    if pick.account_id is None and pick.purpose is Purpose.INCOME:
+        raise RuleViolation("GL Account – Income is required; please pick an account.")
+
+
 async def _pick_reads(
     session: AsyncSession, pick: AccountPick
 ) -> tuple[dict[str, int | None], CostCode | None, int | None]:
-    """What a pick needs before it queues for the writer, in one statement (in a burst every
-    statement waits a turn of the busy event loop): its change (the account may be picked), the
-    code as it is now, and the clicked copy's row id."""
+    """What a pick saved on its own needs before it queues for the writer, in one statement: its
+    change (the account may be picked), the code as it is now, and the clicked copy's row id."""
     field = f"{pick.purpose.value}_account_id"
-    if pick.account_id is None and pick.purpose is Purpose.INCOME:
-        raise RuleViolation("GL Account – Income is required; please pick an account.")
+    _require_income(pick)
     active = accounts.is_active(pick.account_id) if pick.account_id is not None else None
     columns: list[Any] = [listing.copy_id_query(pick.at).label("copy")]
     if active is not None:

@@ -12,10 +12,10 @@ from sqlmodel import col, select
 from bot.accounts.chart import Purpose
 from bot.core import Core
 from bot.costcodes.domain import ListAt, ListFilter
-from bot.errors import ConflictError
+from bot.errors import ConflictError, NotFound
 from bot.review import listing
 from bot.review.picks import AccountPick
-from bot.review.picksave import PickSaver
+from bot.review.picksave import PickSaver, Untracked
 from bot.store import db
 from bot.store.models import AuditEvent, CostCode, GLAccount, PostedMessage
 from tests.conftest import FakeClock
@@ -52,29 +52,33 @@ async def test_picks_at_the_same_moment_share_one_transaction_and_each_gets_its_
     reads: list[str] = []
 
     def count(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
-        if sql.startswith("SELECT cost_code.id") and "FROM cost_code" in sql:
+        if sql.startswith("SELECT"):
             reads.append(sql)
 
     saver = PickSaver(services.sessions)
     picks = [
-        ("U1", _pick(c0, Purpose.INCOME, a0), {"income_account_id": a0}),
-        ("U2", _pick(c0, Purpose.EXPENSE, a1), {"expense_account_id": a1}),  # same row: no conflict
-        ("U3", _pick(c1, Purpose.INCOME, a1), {"income_account_id": a1}),
-        ("U4", _pick(c2, Purpose.INCOME, a0), {"income_account_id": a0}),  # a stale copy of c2
-        ("U5", _pick(c3, Purpose.EXPENSE, None), {"expense_account_id": None}),  # already so
+        ("U1", _pick(c0, Purpose.INCOME, a0)),
+        ("U2", _pick(c0, Purpose.EXPENSE, a1)),  # same row: no conflict
+        ("U3", _pick(c1, Purpose.INCOME, a1)),
+        ("U4", _pick(c2, Purpose.INCOME, a0)),  # a stale copy of c2
+        ("U5", _pick(c3, Purpose.EXPENSE, None)),  # already so
     ]
     event.listen(services.engine.sync_engine, "before_cursor_execute", count)
     try:
         outcomes = await asyncio.gather(
-            *(saver.save(actor, pick, changes, copy, clock()) for actor, pick, changes in picks),
+            *(saver.save(actor, pick, clock()) for actor, pick in picks),
             return_exceptions=True,
         )
     finally:
         event.remove(services.engine.sync_engine, "before_cursor_execute", count)
 
-    assert outcomes[:3] == [True, True, True] and outcomes[4] is False
+    assert outcomes[:3] == [copy, copy, copy] and outcomes[4] is None
     assert isinstance(outcomes[3], ConflictError) and "03-200 was changed" in str(outcomes[3])
-    assert len(reads) == 1  # five picks, one read of their codes, one transaction
+    # Five picks, one transaction, and in it one read each of codes, accounts and copies
+    # (PostgreSQL then locks the copies it marks, in id order).
+    tables = [sql.split("FROM ")[1].split()[0] for sql in reads]
+    assert tables[:3] == ["cost_code", "gl_account", "posted_message"]
+    assert tables[3:] == ([] if db.is_sqlite(services.engine) else ["posted_message"])
     async with services.sessions() as session:
         stored = {c.id: c for c in (await session.exec(select(CostCode))).all()}
         events = (await session.exec(select(AuditEvent).order_by(col(AuditEvent.id)))).all()
@@ -100,14 +104,10 @@ async def test_picks_arriving_while_a_transaction_runs_are_saved_in_the_next(
 ) -> None:
     (a0, a1, _), (c0, c1, _, _), copy = await _setup(services, clock)
     saver = PickSaver(services.sessions)
-    first = asyncio.ensure_future(
-        saver.save("U1", _pick(c0, Purpose.INCOME, a0), {"income_account_id": a0}, copy, clock())
-    )
+    first = asyncio.ensure_future(saver.save("U1", _pick(c0, Purpose.INCOME, a0), clock()))
     await asyncio.sleep(0)  # the first is on its way to the writer
-    later = await saver.save(
-        "U2", _pick(c1, Purpose.INCOME, a1), {"income_account_id": a1}, copy, clock()
-    )
-    assert (await first, later) == (True, True)
+    later = await saver.save("U2", _pick(c1, Purpose.INCOME, a1), clock())
+    assert (await first, later) == (copy, copy)
     async with services.sessions() as session:
         stored = {c.id: c.income_account_id for c in (await session.exec(select(CostCode))).all()}
     assert (stored[c0], stored[c1]) == (a0, a1)
@@ -126,12 +126,8 @@ async def test_a_failed_transaction_saves_none_of_its_picks_and_tells_each(
     event.listen(services.engine.sync_engine, "before_cursor_execute", refuse)
     try:
         outcomes = await asyncio.gather(
-            saver.save(
-                "U1", _pick(c0, Purpose.INCOME, a0), {"income_account_id": a0}, copy, clock()
-            ),
-            saver.save(
-                "U2", _pick(c1, Purpose.INCOME, a1), {"income_account_id": a1}, copy, clock()
-            ),
+            saver.save("U1", _pick(c0, Purpose.INCOME, a0), clock()),
+            saver.save("U2", _pick(c1, Purpose.INCOME, a1), clock()),
             return_exceptions=True,
         )
     finally:
@@ -143,9 +139,7 @@ async def test_a_failed_transaction_saves_none_of_its_picks_and_tells_each(
         stored = (await session.exec(select(CostCode))).all()
     assert {(c.income_account_id, c.version) for c in stored} == {(None, 1)}
     assert saver._saving is None  # ready for the next picks
-    assert await saver.save(
-        "U1", _pick(c0, Purpose.INCOME, a0), {"income_account_id": a0}, copy, clock()
-    )
+    assert await saver.save("U1", _pick(c0, Purpose.INCOME, a0), clock())
 
 
 async def test_when_the_database_cannot_be_reached_the_waiting_picks_fail_and_nothing_spins(
@@ -166,12 +160,46 @@ async def test_when_the_database_cannot_be_reached_the_waiting_picks_fail_and_no
     saver = PickSaver(Unreachable())  # type: ignore[arg-type]
     outcome = await asyncio.wait_for(
         asyncio.gather(
-            saver.save(
-                "U1", _pick(c0, Purpose.INCOME, a0), {"income_account_id": a0}, copy, clock()
-            ),
+            saver.save("U1", _pick(c0, Purpose.INCOME, a0), clock()),
             return_exceptions=True,
         ),
         timeout=5,
     )
     assert isinstance(outcome[0], ConnectionError)
     assert len(tries) == 1 and saver._saving is None
+
+
+async def test_an_account_refused_or_a_copy_not_kept_stops_only_that_pick(
+    services: Core, clock: FakeClock
+) -> None:
+    (a0, a1, a2), (c0, c1, c2, c3), copy = await _setup(services, clock)
+    async with db.session_scope(services.sessions) as session:
+        account = await session.get(GLAccount, a2)
+        assert account is not None
+        account.active = False  # a chart sync made it inactive
+    elsewhere = ListAt(channel="C1", ts="9.999999", list_filter=ListFilter.READY, page=0)
+    saver = PickSaver(services.sessions)
+    outcomes = await asyncio.gather(
+        saver.save("U1", _pick(c0, Purpose.INCOME, a2), clock()),  # inactive account
+        saver.save("U2", _pick(c1, Purpose.INCOME, 999_999), clock()),  # not in the chart
+        saver.save("U3", AccountPick(elsewhere, c2, 1, Purpose.INCOME, a0), clock()),
+        saver.save("U4", _pick(999_999, Purpose.INCOME, a0), clock()),  # the code is gone
+        saver.save("U5", _pick(c3, Purpose.INCOME, a1), clock()),
+        return_exceptions=True,
+    )
+
+    for refused in outcomes[:2]:
+        assert isinstance(refused, NotFound) and "no longer in QuickBooks" in str(refused)
+    assert outcomes[2] is Untracked.COPY  # saved on its own by the caller, which adopts the copy
+    assert isinstance(outcomes[3], NotFound) and "cost code no longer exists" in str(outcomes[3])
+    assert outcomes[4] == copy
+    async with services.sessions() as session:
+        stored = {c.id: c for c in (await session.exec(select(CostCode))).all()}
+        events = (await session.exec(select(AuditEvent))).all()
+        copies = (await session.exec(select(PostedMessage))).all()
+    assert [(c.income_account_id, c.version) for c in (stored[c0], stored[c1], stored[c2])] == [
+        (None, 1)
+    ] * 3
+    assert (stored[c3].income_account_id, stored[c3].version) == (a1, 2)
+    assert [(e.actor, e.cost_code_id) for e in events] == [("U5", c3)]
+    assert [c.ts for c in copies] == [AT.ts]  # the copy not kept was not adopted here
