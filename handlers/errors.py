@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -124,34 +125,61 @@ async def saved_before_ack(ack: AsyncAck, save: Callable[[], Awaitable[T]]) -> T
     return saved
 
 
-def guarded(listener: Listener) -> Callable[[AsyncArgs], Awaitable[None]]:
-    """An ack-first listener whose errors go straight to `on_error`.
+def guarded(listener: Listener) -> Callable[[AsyncArgs], Awaitable[BoltResponse | None]]:
+    """A listener whose ack is Slack's answer the moment it is made; its errors go to `on_error`.
 
-    slack_bolt (1.30) forgets a listener's ack() when the listener then fails before Bolt's
-    10 ms poll has seen the ack; Slack would get a 404 three seconds later. Handling the error
-    here keeps the ack, and the error still reaches the one error handler. A listener that fails
-    before its ack (an options search) is acknowledged here, so Slack never sees a 500.
+    The app runs with `process_before_response` (bot.slack.bolt): Bolt awaits this, which runs
+    the listener in a task of its own and returns its ack's response as soon as there is one
+    (at the latest when the listener ends), while the listener goes on. Bolt's default mode would
+    look for the ack every 10 ms instead, and 20 requests in flight poll 2,000 times a second.
     Until its ack the request counts as waiting (bot.slack.acks): re-renders let it go first.
+    Errors are handled in the task: a listener that fails before its ack (an options search) is
+    acknowledged first, so Slack never sees a 500, and the error still reaches the one handler.
     """
     names = list(inspect.signature(listener).parameters)
 
-    async def run(args: AsyncArgs) -> None:
-        with acks.waiting() as waiting:
-            kwargs = {
-                name: args.context[name] if name in args.context else getattr(args, name)
-                for name in names
-            }
-            if "ack" in kwargs:
-                kwargs["ack"] = _Answered(args.ack, waiting)
-            try:
-                await listener(**kwargs)
-            except Exception as error:
-                if args.ack.response is None:  # failed before its ack: Slack still gets a 200
-                    await args.ack(**_empty_answer(args.body))
-                await on_error(error, args.body, args.context, args.client, args.respond)
+    async def run(args: AsyncArgs) -> BoltResponse | None:
+        waiting = acks.Waiting()
+        task = asyncio.create_task(_listen(listener, names, args, waiting))
+        _listening.add(task)
+        task.add_done_callback(_listening.discard)
+        if "ack" in names:  # otherwise Bolt acknowledges (events) or nobody needs to
+            await waiting.answered(ACK_TIMEOUT_SECONDS)
+        return args.ack.response
 
     run.__name__ = run.__qualname__ = listener.__name__
     return run
+
+
+ACK_TIMEOUT_SECONDS = 3.0
+"""As Bolt's own wait: past it Slack has given up, and the listener goes on unanswered."""
+_listening: set[asyncio.Task[None]] = set()
+"""Listeners still running after their ack (a task with no reference may be collected)."""
+
+
+def listeners_running() -> list[asyncio.Task[None]]:
+    """The listeners still running (after their ack, mostly): for shutdown and tests."""
+    return list(_listening)
+
+
+async def _listen(
+    listener: Listener, names: list[str], args: AsyncArgs, waiting: acks.Waiting
+) -> None:
+    ack = _Answered(args.ack, waiting)
+    try:
+        kwargs = {
+            name: args.context[name] if name in args.context else getattr(args, name)
+            for name in names
+        }
+        if "ack" in kwargs:
+            kwargs["ack"] = ack
+        await listener(**kwargs)
+    except Exception as error:
+        if args.ack.response is None:  # failed before its ack: Slack still gets a 200
+            await ack(**_empty_answer(args.body))
+        await on_error(error, args.body, args.context, args.client, args.respond)
+    finally:
+        waiting.done()
 
 
 class _Answered:

@@ -20,8 +20,9 @@ from bot.store.writegate import acknowledged
 
 LIMIT_SECONDS = 1.0
 """The longest after-ack work waits; a save may hold its ack for 2 s (handlers.errors)."""
-BOLT_POLL_SECONDS = 0.01
-"""Bolt sends an acknowledged request's response at its next poll, every 10 ms."""
+RESPONSE_SECONDS = 0.001
+"""After the acks: a moment for their responses to be written (handlers.errors.guarded returns
+each to Bolt as soon as it is made) before after-ack work takes the event loop."""
 
 _pending: dict[int, asyncio.Future[None]] = {}
 _numbers = itertools.count()
@@ -34,6 +35,10 @@ class Waiting:
         self._number = next(_numbers)
         self._answered = asyncio.get_running_loop().create_future()
         _pending[self._number] = self._answered
+
+    async def answered(self, limit: float) -> None:
+        """Return once `done()` (or after `limit` s)."""
+        await asyncio.wait({self._answered}, timeout=limit)
 
     def done(self) -> None:
         _pending.pop(self._number, None)
@@ -52,11 +57,11 @@ def waiting() -> Iterator[Waiting]:
         request.done()
 
 
-async def after_acks(limit: float = LIMIT_SECONDS, poll: float = BOLT_POLL_SECONDS) -> None:
+async def after_acks(limit: float = LIMIT_SECONDS, poll: float = RESPONSE_SECONDS) -> None:
     """Return once every request waiting now has been acknowledged (or after `limit` s).
 
-    Then one Bolt poll more, so those acks (and the caller's own) are on their way to Slack
-    before the caller's work takes the event loop.
+    Then a moment more, so those acks (and the caller's own) are on their way to Slack before
+    the caller's work takes the event loop.
     """
     loop = asyncio.get_running_loop()
     ahead = [f for f in _pending.values() if not f.done() and f.get_loop() is loop]

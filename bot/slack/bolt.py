@@ -69,7 +69,9 @@ def create_app(
         client=client,
         # An empty secret is only used in Socket Mode, where /slack/events is not served.
         signing_secret=secret.get_secret_value() if secret else "",
-        process_before_response=False,
+        # The listeners answer Slack as soon as they ack and go on in tasks of their own
+        # (handlers.errors.guarded), instead of Bolt polling for the ack every 10 ms.
+        process_before_response=True,
     )
 
     async def give_digests(

@@ -20,6 +20,7 @@ from bot.sandbox.slack_requests import (
     signed_headers,
 )
 from bot.slack.refresher import Refresher
+from handlers import errors
 from tests.fakes.slack_api import TEAM, FakeSlack, Message
 
 SECRET = "test-signing-secret"
@@ -252,13 +253,9 @@ class SlackDriver:
         return result
 
     async def settle(self) -> None:
-        """Wait until every listener that Bolt runs after its ack() has finished."""
+        """Wait until every listener still running after its ack() has finished."""
         for _ in range(100):
-            pending = [
-                task
-                for task in asyncio.all_tasks()
-                if not task.done() and "run_ack_function" in task.get_coro().__qualname__  # type: ignore[union-attr]
-            ]
+            pending = [task for task in errors.listeners_running() if not task.done()]
             if not pending:
                 return
             await asyncio.wait(pending, timeout=10)
