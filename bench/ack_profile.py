@@ -173,11 +173,9 @@ class Profile:
         if phase == "start":
             self._gc_started = time.perf_counter()
         else:
-            _add(
-                self.gc,
-                f"gen {info['generation']}",
-                (time.perf_counter() - self._gc_started) * 1000,
-            )
+            spent = (time.perf_counter() - self._gc_started) * 1000
+            _add(self.gc, f"gen {info['generation']}", spent)
+            self.timeline.append((self._gc_started, spent, f"gc gen {info['generation']}"))
 
     async def _start_sampler(self, _: web.Application) -> None:
         async def sample() -> None:
@@ -210,8 +208,8 @@ class Profile:
 
 
 def _stages() -> None:
-    """Label a pick's callbacks before its ack by where it is: `door` (the route and Bolt, up to
-    the listener), `listener`, `pick` (Review.pick), `reads` (a pick saved alone reads first),
+    """Label a request's callbacks before its ack by where it is: `door` (the route and Bolt, up
+    to the listener), `listener`, `pick` (Review.pick), `reads` (a pick saved alone reads first),
     `saver` (waiting for, or running, the transaction of the picks saved together), and
     `after X` once X has returned."""
     from bot.review import picksave, service
@@ -231,15 +229,15 @@ def _stages() -> None:
 
         return run
 
-    init = acks.Waiting.__init__
+    current = acks.current
 
-    def waiting(self: Any) -> None:
+    def listener() -> acks.Waiting:  # handlers.errors.guarded: the listener starts
         phase = REQUEST.get()
         if phase is not None:
             phase.stage = "listener"
-        init(self)
+        return current()
 
-    acks.Waiting.__init__ = waiting  # type: ignore[method-assign]
+    acks.current = listener
     service._pick_reads = staged("reads", service._pick_reads)
     picksave.PickSaver.save = staged("saver", picksave.PickSaver.save)
     service.Review.pick = staged("pick", service.Review.pick)

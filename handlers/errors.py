@@ -139,7 +139,7 @@ def guarded(listener: Listener) -> Callable[[AsyncArgs], Awaitable[BoltResponse 
     names = list(inspect.signature(listener).parameters)
 
     async def run(args: AsyncArgs) -> BoltResponse | None:
-        waiting = acks.Waiting()
+        waiting = acks.current()
         task = asyncio.create_task(_listen(listener, names, args, waiting))
         _listening.add(task)
         task.add_done_callback(_listening.discard)

@@ -3,10 +3,11 @@
 A pick is acknowledged once saved, and then re-renders copies: its own at once, everyone else's
 in the background. That work shares one event loop with the next people's requests; when 20
 people pick at the same instant, 20 renders of ~5 ms each in front of the 20th save cost it over
-100 ms (issue 17). Listeners register here while they have not acknowledged (`waiting`), and work
-that follows an ack first lets the requests that are waiting at that moment be acknowledged
-(`after_acks`). Only those: a request that arrives later does not hold it back again, so under
-steady traffic the renders are delayed by one round of acks, never starved.
+100 ms (issue 17). A request registers here from the moment the Slack door has it until its
+listener acknowledges it (`waiting`, `current`), and work that follows an ack first lets the
+requests that are waiting at that moment be acknowledged (`after_acks`). Only those: a request
+that arrives later does not hold it back again, so under steady traffic the renders are delayed
+by one round of acks, never starved.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import asyncio
 import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from bot.store.writegate import acknowledged
 
@@ -40,6 +42,9 @@ class Waiting:
         """Return once `done()` (or after `limit` s)."""
         await asyncio.wait({self._answered}, timeout=limit)
 
+    def is_done(self) -> bool:
+        return self._answered.done()
+
     def done(self) -> None:
         _pending.pop(self._number, None)
         if not self._answered.done():
@@ -47,14 +52,26 @@ class Waiting:
         acknowledged()  # this task's later writes queue after other people's acks
 
 
+_current: ContextVar[Waiting | None] = ContextVar("slack_request", default=None)
+
+
 @contextmanager
 def waiting() -> Iterator[Waiting]:
-    """While a listener runs: it counts as waiting until `done()`, at the latest when it ends."""
+    """While the Slack door answers a request: it counts as waiting from its arrival, before Bolt
+    has read it, until `done()` (its listener's ack), at the latest when the block ends."""
     request = Waiting()
+    token = _current.set(request)
     try:
         yield request
     finally:
+        _current.reset(token)
         request.done()
+
+
+def current() -> Waiting:
+    """The request the door is answering in this task, or (without a door) a new one."""
+    request = _current.get()
+    return request if request is not None and not request.is_done() else Waiting()
 
 
 async def after_acks(limit: float = LIMIT_SECONDS, poll: float = RESPONSE_SECONDS) -> None:

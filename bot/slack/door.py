@@ -30,6 +30,7 @@ from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
+from bot.slack import acks
 from bot.slack.shapes import NotFromSlack, check, read
 from handlers.errors import describe
 
@@ -71,7 +72,8 @@ class Door:
             reference = _refuse(exc)
             return web.Response(status=400, text=f"the request could not be read [ref {reference}]")
         try:
-            response = await self._app.async_dispatch(bolt_request)
+            with acks.waiting():  # after-ack work elsewhere lets it be answered first
+                response = await self._app.async_dispatch(bolt_request)
         except Exception as exc:  # Bolt's own error handling failed on this body
             reference = _refuse(exc)
             return web.Response(status=400, text=f"the request could not be read [ref {reference}]")
@@ -141,7 +143,8 @@ class GuardedSocketModeHandler(AsyncSocketModeHandler):
                 return
         started = time.time()
         try:
-            response = await run_async_bolt_app(self.app, req)
+            with acks.waiting():
+                response = await run_async_bolt_app(self.app, req)
         except Exception as exc:
             _refuse(exc)
             await _ack(client, req.envelope_id)
