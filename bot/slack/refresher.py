@@ -44,6 +44,12 @@ MIN_INTERVAL = timedelta(seconds=1)
 LEASE = timedelta(seconds=15)
 """How long a renderer may hold a message; longer than a chat.update with its retries."""
 BATCH = 50
+RENDERS_AT_ONCE = 2
+"""Renders this process runs at the same time. A render is a few dozen loop callbacks of up to
+a few ms each (reads, blocks, JSON, the chat.update); after 20 picks, 20 renders at once filled
+the event loop's queue, and a request that came in then (a keystroke in a picker) waited behind
+all their callbacks (issue 17). Two keep a database or Slack wait of one overlapped with the
+other's work; whatever waits for the slot still renders, in turn."""
 # The message is gone or can no longer be edited: stop trying instead of retrying forever.
 _GIVE_UP = frozenset(
     {"message_not_found", "channel_not_found", "cant_update_message", "is_archived"}
@@ -167,6 +173,7 @@ class Refresher:
         self._task: asyncio.Task[None] | None = None
         self._paused_until: datetime | None = None
         self._owners = (f"{uuid.uuid4().hex[:12]}-{n}" for n in itertools.count())
+        self._rendering = asyncio.Semaphore(RENDERS_AT_ONCE)
 
     def register(self, kind: str, renderer: Renderer) -> None:
         """The renderer for every posted message of this `kind` (e.g. "list", "status")."""
@@ -235,6 +242,10 @@ class Refresher:
         caller's change is shown either way. True if this call sent an update. `background`
         renders queue for the database after the work people are waiting on (bot.store.writegate).
         """
+        async with self._rendering:
+            return await self._refresh(message_id, background)
+
+    async def _refresh(self, message_id: int, background: bool) -> bool:
         owner = next(self._owners)
         sent = False
         while True:

@@ -153,3 +153,32 @@ async def test_a_lease_left_by_a_dead_process_is_taken_over_once_it_expires(
     assert await refresher.flush() == 1
     assert counter.renders == 1
     assert not (await _row(services, message_id)).dirty
+
+
+async def test_a_process_renders_two_messages_at_a_time_and_every_one_in_turn(
+    services: Core, fake_slack: FakeSlack
+) -> None:
+    running: list[int] = []
+    most: list[int] = []
+    release = asyncio.Event()
+
+    async def slow(session: Any, row: PostedMessage) -> dict[str, Any]:
+        running.append(row.id or 0)
+        most.append(len(running))
+        await release.wait()  # a render's reads and blocks take the loop a while
+        running.remove(row.id or 0)
+        return {"text": f"copy {row.id}", "blocks": []}
+
+    ids = [await _posted(services, fake_slack) for _ in range(5)]
+    refresher = _refresher(services, fake_slack, Counter())
+    refresher.register("count", slow)
+    for message_id in ids:
+        await _mark(services, message_id, urgent=True)
+    renders = [asyncio.create_task(refresher.refresh_now(m)) for m in ids]
+    for _ in range(50):
+        await asyncio.sleep(0.01)
+    assert len(running) == refresh.RENDERS_AT_ONCE == 2  # the others wait for a slot
+    release.set()
+    assert await asyncio.gather(*renders) == [True] * 5
+    assert max(most) == 2
+    assert sorted(c.args["channel"] for c in fake_slack.of("chat.update")) == [CHANNEL] * 5
