@@ -4,8 +4,8 @@ SQLite has one writer, so the saves of 20 people picking in the same instant wen
 other, and every statement of each waited a turn of the busy event loop: the last ack waited for
 19 saves of five round trips each (issue 17). On PostgreSQL the 20 transactions ran at once but
 queued on the row locks of the copies they all mark. Here the first pick to reach the database
-saves every pick waiting by then: one read each of their codes (locked), accounts and clicked
-copies, one compare-and-set executemany, one audit insert and one mark of the copies showing
+saves every pick waiting by then: one read of their codes (locked), one of their accounts and
+clicked copies, one compare-and-set executemany, one audit insert and one mark of the copies showing
 them, whatever their number. A pick reads nothing on its own: a read of its own cost each pick
 ~2 ms of the event loop's time before its ack, 40 ms for the last of 20 (issue 17). Each pick is
 still judged on its own, in arrival order, against the code as the picks before it leave it
@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import CompoundSelect, bindparam, literal, null, union_all
+from sqlalchemy import select as rows_of
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -52,12 +53,22 @@ _CODES = (
     .order_by(col(CostCode.id))
     .with_for_update()
 )
-_ACCOUNTS = select(GLAccount.id, GLAccount.active).where(
-    col(GLAccount.id).in_(bindparam("ids", expanding=True))
-)
-_COPIES = select(PostedMessage.id, PostedMessage.channel, PostedMessage.ts).where(
-    col(PostedMessage.channel).in_(bindparam("channels", expanding=True)),
-    col(PostedMessage.ts).in_(bindparam("ts", expanding=True)),
+# The accounts' active flags and the clicked copies' row ids, in one round trip: a pick saved
+# alone (people picking one by one) waits for each statement's turn of a busy event loop.
+_ACCOUNTS_AND_COPIES: CompoundSelect[Any] = union_all(
+    rows_of(literal("account"), col(GLAccount.id), col(GLAccount.active), null(), null()).where(
+        col(GLAccount.id).in_(bindparam("accounts", expanding=True))
+    ),
+    rows_of(
+        literal("copy"),
+        col(PostedMessage.id),
+        null(),
+        col(PostedMessage.channel),
+        col(PostedMessage.ts),
+    ).where(
+        col(PostedMessage.channel).in_(bindparam("channels", expanding=True)),
+        col(PostedMessage.ts).in_(bindparam("ts", expanding=True)),
+    ),
 )
 
 
@@ -145,8 +156,7 @@ async def _save_all(session: AsyncSession, batch: list[_Waiting]) -> list[Saved 
     found = (await session.exec(_CODES, params={"ids": ids})).all()
     views = {code.id: _AsPicked(code) for code in found}
     codes = {code.id: code for code in found}
-    active = await _active(session, batch)
-    copies = await _copies(session, batch)
+    active, copies = await _accounts_and_copies(session, batch)
     edits: list[statemachine.Edit] = []
     outcomes: list[Saved | Exception] = []
     for waiting in batch:
@@ -200,18 +210,22 @@ async def _save_all(session: AsyncSession, batch: list[_Waiting]) -> list[Saved 
     return outcomes
 
 
-async def _active(session: AsyncSession, batch: list[_Waiting]) -> dict[int, bool]:
-    """Whether each picked account may be picked (absent: not in the chart)."""
-    ids = sorted({w.pick.account_id for w in batch if w.pick.account_id is not None})
-    if not ids:
-        return {}
-    rows = (await session.exec(_ACCOUNTS, params={"ids": ids})).all()
-    return {account_id: active for account_id, active in rows if account_id is not None}
-
-
-async def _copies(session: AsyncSession, batch: list[_Waiting]) -> dict[tuple[str, str], int]:
-    """The clicked copies' row ids, by (channel, ts)."""
-    channels = sorted({w.pick.at.channel for w in batch})
-    stamps = sorted({w.pick.at.ts for w in batch})
-    rows = (await session.exec(_COPIES, params={"channels": channels, "ts": stamps})).all()
-    return {(channel, ts): copy for copy, channel, ts in rows if copy is not None}
+async def _accounts_and_copies(
+    session: AsyncSession, batch: list[_Waiting]
+) -> tuple[dict[int, bool], dict[tuple[str, str], int]]:
+    """Whether each picked account may be picked (absent: not in the chart), and the clicked
+    copies' row ids by (channel, ts)."""
+    params = {
+        "accounts": sorted({w.pick.account_id for w in batch if w.pick.account_id is not None}),
+        "channels": sorted({w.pick.at.channel for w in batch}),
+        "ts": sorted({w.pick.at.ts for w in batch}),
+    }
+    active: dict[int, bool] = {}
+    copies: dict[tuple[str, str], int] = {}
+    rows = await (await session.connection()).execute(_ACCOUNTS_AND_COPIES, params)
+    for kind, row_id, is_active, channel, ts in rows:
+        if kind == "account":
+            active[row_id] = bool(is_active)
+        else:
+            copies[(channel, ts)] = row_id
+    return active, copies
