@@ -30,6 +30,7 @@ from bot.procore import link
 from bot.procore.link import ProcoreLink
 from bot.review import listing
 from bot.review.bulk import BulkReview
+from bot.review.pageturns import PageTurns
 from bot.review.picksave import PickSaver
 from bot.review.service import Review
 from bot.slack import bolt
@@ -168,6 +169,7 @@ def _review(
         accounts=AccountIndex(reads.sessions),
         bulk=BulkReview(core, client, refresher, permissions),
         saver=PickSaver(core.sessions),
+        turns=PageTurns(core.sessions),
     )
 
 

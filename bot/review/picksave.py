@@ -1,23 +1,20 @@
-"""Picks made at the same moment are saved together, in one transaction.
+"""Picks made at the same moment are saved together, in one transaction (bot.store.together).
 
-SQLite has one writer, so the saves of 20 people picking in the same instant went one after the
-other, and every statement of each waited a turn of the busy event loop: the last ack waited for
-19 saves of five round trips each (issue 17). On PostgreSQL the 20 transactions ran at once but
-queued on the row locks of the copies they all mark. Here the first pick to reach the database
+On PostgreSQL 20 picks saved one by one queued on the row locks of the copies they all mark; on
+SQLite they went one at a time through its one writer. The first pick to reach the database
 saves every pick waiting by then: one read of their codes (locked), one of their accounts and
-clicked copies, one compare-and-set executemany, one audit insert and one mark of the copies showing
-them, whatever their number. A pick reads nothing on its own: a read of its own cost each pick
-~2 ms of the event loop's time before its ack, 40 ms for the last of 20 (issue 17). Each pick is
-still judged on its own, in arrival order, against the code as the picks before it leave it
-(`picks.unchanged_or_conflicting`), and each person hears only about their own pick: a refused
-pick changes nothing and stops no other. Every pick's ack waits for the commit.
+clicked copies, one compare-and-set executemany, one audit insert and one mark of the copies
+showing them, whatever their number. A pick reads nothing on its own: a read of its own cost
+each pick ~2 ms of the event loop's time before its ack, 40 ms for the last of 20 (issue 17).
+Each pick is still judged on its own, in arrival order, against the code as the picks before it
+leave it (`picks.unchanged_or_conflicting`), and each person hears only about their own pick: a
+refused pick changes nothing and stops no other. Every pick's ack waits for the commit.
 """
 
 from __future__ import annotations
 
-import asyncio
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +31,7 @@ from bot.review import listing
 from bot.review.picks import AccountPick, unchanged_or_conflicting
 from bot.store import db
 from bot.store.models import CostCode, GLAccount, PostedMessage
+from bot.store.together import SavedTogether
 
 
 class Untracked(enum.Enum):
@@ -72,65 +70,28 @@ _ACCOUNTS_AND_COPIES: CompoundSelect[Any] = union_all(
 )
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Waiting:
     actor: str
     pick: AccountPick
     now: datetime
-    saved: asyncio.Future[Saved] = field(repr=False)
 
     @property
     def changes(self) -> dict[str, int | None]:
         return {f"{self.pick.purpose.value}_account_id": self.pick.account_id}
 
 
-class PickSaver:
+class PickSaver(SavedTogether[_Waiting, Saved]):
     """`save()` a pick; picks waiting for the writer at the same moment share one transaction."""
 
     def __init__(self, sessions: db.SessionFactory) -> None:
-        self._sessions = sessions
-        self._waiting: list[_Waiting] = []
-        self._saving: asyncio.Task[None] | None = None
+        super().__init__(sessions, _save_all)
 
     async def save(self, actor: str, pick: AccountPick, now: datetime) -> Saved:
         """The clicked copy's id once the pick is committed, None if the code already held it,
         `Untracked.COPY` (nothing saved) for a copy the bot does not keep; raises the pick's
         own refusal (an account gone or inactive, a conflict, a code gone or not editable)."""
-        saved: asyncio.Future[Saved] = asyncio.get_running_loop().create_future()
-        self._waiting.append(_Waiting(actor, pick, now, saved))
-        if self._saving is None:
-            # Started from a pick's task, so it queues in the writer's line for acks.
-            self._saving = asyncio.create_task(self._save_waiting())
-        return await asyncio.shield(saved)  # a person who gives up does not undo the others
-
-    async def _save_waiting(self) -> None:
-        try:
-            while self._waiting:
-                await self._save_one_transaction()
-        finally:
-            self._saving = None
-
-    async def _save_one_transaction(self) -> None:
-        batch: list[_Waiting] = []
-        try:
-            async with db.session_scope(self._sessions) as session:
-                await session.connection()  # the write lock: every pick that came meanwhile joins
-                batch, self._waiting = self._waiting, []
-                outcomes = await _save_all(session, batch)
-        except Exception as exc:  # nothing was committed: every pick of it hears so
-            if not batch:  # the database could not even be reached: the waiting picks fail
-                batch, self._waiting = self._waiting, []
-            for waiting in batch:
-                if not waiting.saved.done():
-                    waiting.saved.set_exception(exc)
-            return
-        for waiting, outcome in zip(batch, outcomes, strict=True):
-            if waiting.saved.done():
-                continue
-            if isinstance(outcome, Exception):
-                waiting.saved.set_exception(outcome)
-            else:
-                waiting.saved.set_result(outcome)
+        return await self.write(_Waiting(actor, pick, now))
 
 
 class _AsPicked:

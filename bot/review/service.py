@@ -51,7 +51,7 @@ from bot.errors import (
 )
 from bot.export import start as export
 from bot.export.replies import ExportReporter
-from bot.review import listing, reject
+from bot.review import listing, pageturns, reject
 from bot.review.bulk import BulkReview
 from bot.review.picks import AccountPick, unchanged_or_conflicting
 from bot.review.picksave import PickSaver, Untracked
@@ -81,6 +81,7 @@ class Review:
         accounts: AccountIndex,
         bulk: BulkReview,
         saver: PickSaver | None = None,
+        turns: pageturns.PageTurns | None = None,
     ) -> None:
         self.services = services
         self.client = client
@@ -93,6 +94,8 @@ class Review:
         self.bulk = bulk
         self.saver = saver
         """Picks made at the same moment are saved together (bot.review.picksave)."""
+        self.turns = turns
+        """So are page turns (bot.review.pageturns)."""
 
     async def post_list(self, caller: Caller, list_filter: ListFilter) -> None:
         """Post page one of `list_filter` in the caller's channel and remember the copy."""
@@ -130,15 +133,14 @@ class Review:
         Saves what the copy should show and marks it; returns the copy to `render`. The render
         happens after the ack, and a render already in flight renders this click after it.
         """
+        turn = pageturns.Turn(at, list_filter, page, self.services.clock())
+        if self.turns is not None:  # with whoever turns a page at this moment
+            return await self.turns.save(turn)
         async with self._session() as session:
-            row = await listing.find_or_adopt(session, at, self.services.clock())
-            if row.list_filter != list_filter.value:
-                row.banner = None
-            row.list_filter, row.page = list_filter.value, page
-            session.add(row)
-            await session.flush()
-            await refresh.mark_ids(session, [_id(row)], urgent=True)
-        return _id(row)
+            (copy,) = await pageturns.turn_all(session, [turn])
+        if isinstance(copy, Exception):
+            raise copy
+        return copy
 
     async def render(self, message_id: int | None) -> None:
         """Show the person the copy they clicked, as the database now holds it."""

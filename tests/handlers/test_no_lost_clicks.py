@@ -148,3 +148,21 @@ async def test_page_turns_amid_picks_and_refreshes_end_on_the_last_click(
     assert shown[-1] == 14
     assert shown == sorted(shown), shown  # never an older page after a newer one
     assert not slack.ephemerals()
+
+
+async def test_copies_turned_at_the_same_moment_each_show_the_page_asked_for(
+    slack: SlackDriver,
+) -> None:
+    copies = []
+    for _ in range(6):  # six people, each with their own copy of the list
+        await slack.command()
+        copies.append(slack.last_posted())
+    bodies = [_page_body(slack, copy, n + 1, ADMIN) for n, copy in enumerate(copies)]
+
+    answers = await asyncio.gather(*(slack.send(body) for body in bodies))
+    await slack.settle()
+
+    assert [status for status, _ in answers] == [200] * 6
+    for n, copy in enumerate(copies):
+        assert f"Page {n + 2} of " in texts(copy), n
+    assert not slack.ephemerals()
