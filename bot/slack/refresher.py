@@ -23,7 +23,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import ColumnElement, case, false, update
+from sqlalchemy import ColumnElement, Update, case, false, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -67,19 +67,8 @@ async def mark_dirty(
 
     Rows matching `urgent` too are marked urgent: a person is waiting on them.
     """
-    if urgent is not None:
-        where = where | urgent
-    marked = where if db.is_sqlite_session(session) else await _locked_ids(session, where)
-    if marked is None:
-        return
-    if urgent is not None:  # in the same statement: a pick's save is one round trip shorter
-        values["urgent"] = case((urgent, True), else_=col(PostedMessage.urgent))
-    await session.exec(
-        update(PostedMessage)
-        .where(marked)
-        .values(dirty=True, mark=col(PostedMessage.mark) + 1, updated_at=db.now(session), **values)
-        .execution_options(synchronize_session=False)
-    )
+    sqlite = db.is_sqlite_session(session)
+    await session.exec(_marking(where, urgent, sqlite=sqlite, updated_at=db.now(session), **values))
 
 
 async def mark_at_once(
@@ -98,41 +87,37 @@ async def mark_at_once(
     budget). One autocommitted statement, locking in id order, holds them only while PostgreSQL
     runs it. A process killed between the save and this mark has not acknowledged the pick yet.
     """
-    if urgent is not None:
-        where = where | urgent
-        values["urgent"] = case((urgent, True), else_=col(PostedMessage.urgent))
-    locked = select(PostedMessage.id).where(where).order_by(col(PostedMessage.id)).with_for_update()
-    statement = (
-        update(PostedMessage)
-        .where(col(PostedMessage.id).in_(locked.scalar_subquery()))
-        .values(dirty=True, mark=col(PostedMessage.mark) + 1, updated_at=now, **values)
-    )
+    statement = _marking(where, urgent, sqlite=False, updated_at=now, **values)
     async with engine.connect() as connection:
         autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
         await autocommit.execute(statement)
 
 
-async def _locked_ids(
-    session: AsyncSession, where: ColumnElement[bool]
-) -> ColumnElement[bool] | None:
-    """Lock the rows in id order first (PostgreSQL; SQLite has one writer at a time anyway).
+def _marking(
+    where: ColumnElement[bool],
+    urgent: ColumnElement[bool] | None,
+    *,
+    sqlite: bool,
+    **values: Any,
+) -> Update:
+    """The one UPDATE that marks: dirty, `mark` counted up, urgent where `urgent` matches.
 
-    Two transactions marking overlapping sets in whatever order a scan finds them would deadlock
-    on PostgreSQL (row versions move on every update).
+    On PostgreSQL the rows are locked in id order first, in the same statement (a subquery
+    `FOR UPDATE` ordered by id): two transactions marking overlapping sets in whatever order a
+    scan finds them would deadlock. SQLite has one writer at a time anyway.
     """
-    ids = [
-        message_id
-        for message_id in (
-            await session.exec(
-                select(PostedMessage.id)
-                .where(where)
-                .order_by(col(PostedMessage.id))
-                .with_for_update()
-            )
-        ).all()
-        if message_id is not None
-    ]
-    return col(PostedMessage.id).in_(ids) if ids else None
+    if urgent is not None:
+        where = where | urgent
+        values["urgent"] = case((urgent, True), else_=col(PostedMessage.urgent))
+    if not sqlite:
+        locked = select(PostedMessage.id).where(where).order_by(col(PostedMessage.id))
+        where = col(PostedMessage.id).in_(locked.with_for_update().scalar_subquery())
+    return (
+        update(PostedMessage)
+        .where(where)
+        .values(dirty=True, mark=col(PostedMessage.mark) + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def mark_ids(
