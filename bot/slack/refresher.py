@@ -45,11 +45,12 @@ LEASE = timedelta(seconds=15)
 """How long a renderer may hold a message; longer than a chat.update with its retries."""
 BATCH = 50
 RENDERS_AT_ONCE = 2
-"""Renders this process runs at the same time. A render is a few dozen loop callbacks of up to
-a few ms each (reads, blocks, JSON, the chat.update); after 20 picks, 20 renders at once filled
-the event loop's queue, and a request that came in then (a keystroke in a picker) waited behind
-all their callbacks (issue 17). Two keep a database or Slack wait of one overlapped with the
-other's work; whatever waits for the slot still renders, in turn."""
+"""Renderings this process builds and sends at the same time. Each is a few dozen loop callbacks
+of up to a few ms (reads, blocks, JSON, the request); after 20 picks, 20 at once filled the event
+loop's queue, and a request that came in then (a keystroke in a picker) waited behind all their
+callbacks (issue 17). Two keep a wait of one overlapped with the other's work. Taking the lease
+and giving it back hold no slot: they wait for the writer, which a chart sync keeps busy, and
+with the whole render in the slot picks during a same-chart sync came out slower (chart_acks)."""
 # The message is gone or can no longer be edited: stop trying instead of retrying forever.
 _GIVE_UP = frozenset(
     {"message_not_found", "channel_not_found", "cant_update_message", "is_archived"}
@@ -227,10 +228,6 @@ class Refresher:
         caller's change is shown either way. True if this call sent an update. `background`
         renders queue for the database after the work people are waiting on (bot.store.writegate).
         """
-        async with self._rendering:
-            return await self._refresh(message_id, background)
-
-    async def _refresh(self, message_id: int, background: bool) -> bool:
         owner = next(self._owners)
         sent = False
         while True:
@@ -239,7 +236,8 @@ class Refresher:
                 return sent
             row, mark, payload = rendered
             await acks.between_steps()
-            done = payload is None or await self._send(row, payload)
+            async with self._rendering:  # the message's JSON and the request are CPU too
+                done = payload is None or await self._send(row, payload)
             sent = sent or (done and payload is not None)
             rendered_mark = mark if done else None
             if not await self._release(message_id, owner, rendered_mark, row, background):
@@ -270,7 +268,7 @@ class Refresher:
                 return None  # gone, or someone else is rendering it right now
         await acks.between_steps()  # the render's reads and blocks are its slow part
         # The mark is read before what it renders: every change counted in it is visible below.
-        async with self._reads() as session:
+        async with self._rendering, self._reads() as session:
             row = await session.get(PostedMessage, message_id)
             assert row is not None
             renderer = self._renderers.get(row.kind)
