@@ -158,7 +158,7 @@ _listening: set[asyncio.Task[None]] = set()
 
 
 def listeners_running() -> list[asyncio.Task[None]]:
-    """The listeners still running (after their ack, mostly): for shutdown and tests."""
+    """The listeners still running (after their ack, mostly); tests wait for them to settle."""
     return list(_listening)
 
 
