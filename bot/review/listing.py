@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, func, or_
+from sqlalchemy import ColumnElement, ScalarSelect, bindparam, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
@@ -236,6 +236,22 @@ async def copy_id(session: AsyncSession, at: ListAt) -> int | None:
 def copy_id_query(at: ListAt) -> ScalarSelect[int | None]:
     """`copy_id` as a subquery, to read along with something else."""
     return _copy_id_of(at).scalar_subquery()
+
+
+def clicked_copies() -> ColumnElement[bool]:
+    """The rows of several clicked copies at once, for `clicked_params`: a superset when clicks
+    span several channels (each caller keeps the (channel, ts) pairs it asked for)."""
+    return col(PostedMessage.channel).in_(bindparam("channels", expanding=True)) & col(
+        PostedMessage.ts
+    ).in_(bindparam("ts", expanding=True))
+
+
+def clicked_params(places: Iterable[ListAt]) -> dict[str, list[str]]:
+    chosen = list(places)
+    return {
+        "channels": sorted({at.channel for at in chosen}),
+        "ts": sorted({at.ts for at in chosen}),
+    }
 
 
 def _copy_id_of(at: ListAt) -> SelectOfScalar[Any]:

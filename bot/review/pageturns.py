@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,10 +27,7 @@ from bot.store.together import SavedTogether
 
 _COPIES = (
     select(PostedMessage)
-    .where(
-        col(PostedMessage.channel).in_(bindparam("channels", expanding=True)),
-        col(PostedMessage.ts).in_(bindparam("ts", expanding=True)),
-    )
+    .where(listing.clicked_copies())
     .order_by(col(PostedMessage.id))
     .with_for_update()
 )
@@ -60,10 +56,7 @@ class PageTurns(SavedTogether[Turn, int]):
 
 async def turn_all(session: AsyncSession, turns: list[Turn]) -> list[int | Exception]:
     """Store what each clicked copy should show and mark them for an urgent render."""
-    params = {
-        "channels": sorted({turn.at.channel for turn in turns}),
-        "ts": sorted({turn.at.ts for turn in turns}),
-    }
+    params = listing.clicked_params(turn.at for turn in turns)
     copies = {(row.channel, row.ts): row for row in (await session.exec(_COPIES, params=params))}
     turned: list[PostedMessage] = []
     for turn in turns:

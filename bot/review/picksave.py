@@ -63,10 +63,7 @@ _ACCOUNTS_AND_COPIES: CompoundSelect[Any] = union_all(
         null(),
         col(PostedMessage.channel),
         col(PostedMessage.ts),
-    ).where(
-        col(PostedMessage.channel).in_(bindparam("channels", expanding=True)),
-        col(PostedMessage.ts).in_(bindparam("ts", expanding=True)),
-    ),
+    ).where(listing.clicked_copies()),
 )
 
 
@@ -178,8 +175,7 @@ async def _accounts_and_copies(
     copies' row ids by (channel, ts)."""
     params = {
         "accounts": sorted({w.pick.account_id for w in batch if w.pick.account_id is not None}),
-        "channels": sorted({w.pick.at.channel for w in batch}),
-        "ts": sorted({w.pick.at.ts for w in batch}),
+        **listing.clicked_params(w.pick.at for w in batch),
     }
     active: dict[int, bool] = {}
     copies: dict[tuple[str, str], int] = {}
