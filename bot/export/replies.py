@@ -52,7 +52,9 @@ class ExportReporter:
         """Run `hook` before saying a GL account sync is done (the pickers must show the chart)."""
         self._before_sync_reply.append(hook)
 
-    async def render_status(self, session: AsyncSession, row: PostedMessage) -> dict[str, Any]:
+    async def render_status(
+        self, session: AsyncSession, row: PostedMessage, read_at: int
+    ) -> dict[str, Any]:
         """The refresher's renderer for `STATUS_KIND` rows (bot.app registers it)."""
         assert row.export_batch_id is not None
         return status_message(await self._progress(session, row.export_batch_id))

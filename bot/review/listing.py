@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +31,7 @@ from bot.costcodes.domain import (
 )
 from bot.export.start import active_batch
 from bot.review import suggestions
+from bot.review.samepage import SamePage
 from bot.slack import refresher
 from bot.store.models import CostCode, ExportBatch, GLAccount, PostedMessage, RejectBatch
 
@@ -189,25 +191,43 @@ async def read_banner(session: AsyncSession, raw: str | None, now: datetime) -> 
 
 def list_renderer(clock: refresher.Clock) -> refresher.Renderer:
     """Renders a posted list copy as it is now; registered with the refresher for kind "list"."""
+    pages = SamePage()
 
-    async def render(session: AsyncSession, row: PostedMessage) -> dict[str, Any] | None:
-        last_change = None
-        if row.last_change_by and row.last_change_at:
-            last_change = LastChange(row.last_change_by, row.last_change_at)
-        page = await load_page(
-            session,
-            list_filter=ListFilter(row.list_filter or ListFilter.READY.value),
-            page=row.page,
+    async def render(session: AsyncSession, row: PostedMessage, read_at: int) -> dict[str, Any]:
+        list_filter = ListFilter(row.list_filter or ListFilter.READY.value)
+        copy = (row.channel, row.ts)
+        # A copy exports were started from shows them; every other copy of this page is the same.
+        own = list_filter is ListFilter.READY and await _has_exports(session, copy)
+        key = (list_filter, row.page, copy if own else None)
+
+        async def load() -> ListPage:
+            return await load_page(
+                session, list_filter=list_filter, page=row.page, render_version=0, copy=copy
+            )
+
+        page = replace(
+            await pages.read(key, read_at, load),
             render_version=row.render_version,
-            last_change=last_change,
+            last_change=_last_change(row),
             banner=await read_banner(session, row.banner, clock()),
-            copy=(row.channel, row.ts),
         )
         # Stored by the refresher with the rendering they belong to:
         row.page, row.shown = page.page, shown_text(page)
         return list_message(page)
 
     return render
+
+
+def _last_change(row: PostedMessage) -> LastChange | None:
+    if row.last_change_by and row.last_change_at:
+        return LastChange(row.last_change_by, row.last_change_at)
+    return None
+
+
+async def _has_exports(session: AsyncSession, copy: tuple[str, str]) -> bool:
+    exported = _exported_from(copy)
+    assert exported is not None
+    return (await session.exec(select(exported.exists()))).one()
 
 
 async def find_or_adopt(session: AsyncSession, at: ListAt, now: datetime) -> PostedMessage:

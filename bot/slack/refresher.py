@@ -36,8 +36,11 @@ from bot.store.reads import ReadSessions
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-Renderer = Callable[[AsyncSession, PostedMessage], Awaitable[dict[str, Any] | None]]
-"""Builds the message (text, blocks, attachments) for a row whose `render_version` is new."""
+Renderer = Callable[[AsyncSession, PostedMessage, int], Awaitable[dict[str, Any] | None]]
+"""Builds the message (text, blocks, attachments) for a row whose `render_version` is new.
+
+Its third argument is the `stamp()` taken once the row (and so its mark) was read: anything read
+after that stamp shows every change the mark counts, even if another rendering read it."""
 
 MIN_INTERVAL = timedelta(seconds=1)
 """Slack allows about 50 chat.update a minute: background passes update a message once a second."""
@@ -51,6 +54,14 @@ loop's queue, and a request that came in then (a keystroke in a picker) waited b
 callbacks (issue 17). Two keep a wait of one overlapped with the other's work. Taking the lease
 and giving it back hold no slot: they wait for the writer, which a chart sync keeps busy, and
 with the whole render in the slot picks during a same-chart sync came out slower (chart_acks)."""
+_stamps = itertools.count(1)
+
+
+def stamp() -> int:
+    """A read stamp: one taken later is larger. Orders a row's read before shared reads."""
+    return next(_stamps)
+
+
 # The message is gone or can no longer be edited: stop trying instead of retrying forever.
 _GIVE_UP = frozenset(
     {"message_not_found", "channel_not_found", "cant_update_message", "is_archived"}
@@ -212,14 +223,22 @@ class Refresher:
         )
         async with self._reads() as session:
             ids = [row for row in (await session.exec(statement)).all() if row is not None]
-        updated = 0
-        for message_id in ids:
-            # Each copy's render is milliseconds of the event loop's time: people's acks first.
-            await acks.after_acks()
-            if self._paused_until is not None and self._clock() < self._paused_until:
-                break
-            updated += await self.refresh_now(message_id, background=True)
-        return updated
+        # All at once, so copies showing the same page share one read of it (bot.review.samepage);
+        # `RENDERS_AT_ONCE` still bounds how many build and send at a time.
+        done = await asyncio.gather(
+            *(self._refresh_in_background(n) for n in ids), return_exceptions=True
+        )
+        failed = [outcome for outcome in done if isinstance(outcome, BaseException)]
+        if failed:
+            raise failed[0]  # the others were still rendered; `_run` logs it and goes on
+        return sum(bool(sent) for sent in done)
+
+    async def _refresh_in_background(self, message_id: int) -> bool:
+        # Each copy's render is milliseconds of the event loop's time: people's acks first.
+        await acks.after_acks()
+        if self._paused_until is not None and self._clock() < self._paused_until:
+            return False
+        return await self.refresh_now(message_id, background=True)
 
     async def refresh_now(self, message_id: int, *, background: bool = False) -> bool:
         """Render and update one message now, unless another renderer holds it.
@@ -253,6 +272,8 @@ class Refresher:
             | (col(PostedMessage.lease_until) < now)
         )
         async with db.session_scope(self._sessions, background=background) as session:
+            # The claim reads the row too: its mark, read before what it renders, so every
+            # change counted in it is visible below.
             claimed = await session.exec(
                 update(PostedMessage)
                 .where(col(PostedMessage.id) == message_id, free)
@@ -262,21 +283,21 @@ class Refresher:
                     urgent=False,
                     render_version=col(PostedMessage.render_version) + 1,
                 )
+                .returning(PostedMessage)
                 .execution_options(synchronize_session=False)
             )
-            if claimed.rowcount != 1:
+            row = claimed.scalars().one_or_none()
+            if row is None:
                 return None  # gone, or someone else is rendering it right now
-        await acks.between_steps()  # the render's reads and blocks are its slow part
-        # The mark is read before what it renders: every change counted in it is visible below.
-        async with self._rendering, self._reads() as session:
-            row = await session.get(PostedMessage, message_id)
-            assert row is not None
-            renderer = self._renderers.get(row.kind)
-            if renderer is None:
-                log.warning("no renderer for posted messages of kind %r", row.kind)
-                return row, row.mark, None
-            payload = await renderer(session, row)
             session.expunge(row)  # a renderer may set `page` and `shown`: `_release` stores them
+        read_at = stamp()
+        renderer = self._renderers.get(row.kind)
+        if renderer is None:
+            log.warning("no renderer for posted messages of kind %r", row.kind)
+            return row, row.mark, None
+        await acks.between_steps()  # the render's reads and blocks are its slow part
+        async with self._rendering, self._reads() as session:
+            payload = await renderer(session, row, read_at)
         return row, row.mark, payload
 
     async def _send(self, row: PostedMessage, payload: dict[str, Any]) -> bool:

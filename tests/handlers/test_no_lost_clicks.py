@@ -6,13 +6,14 @@ import asyncio
 import time
 from typing import Any
 
+from sqlalchemy import Engine, event
 from sqlmodel import col, select
 
 from blocks.ids import ActionId, ListRef, code_block_id
 from bot.costcodes.domain import ListFilter
 from bot.store.models import CostCode, ExportBatch, GLAccount
 from tests.fakes.slack_api import Message
-from tests.handlers.slack_driver import ADMIN, OTHER, SlackDriver, texts
+from tests.handlers.slack_driver import ADMIN, OTHER, SlackDriver, elements, texts
 
 
 async def _codes(slack: SlackDriver, limit: int) -> list[CostCode]:
@@ -165,4 +166,47 @@ async def test_copies_turned_at_the_same_moment_each_show_the_page_asked_for(
     assert [status for status, _ in answers] == [200] * 6
     for n, copy in enumerate(copies):
         assert f"Page {n + 2} of " in texts(copy), n
+    assert not slack.ephemerals()
+
+
+async def test_copies_on_one_page_show_every_pick_made_at_once_from_fewer_reads(
+    slack: SlackDriver,
+) -> None:
+    copies = []
+    for _ in range(6):  # six people on the same first page, each with their own copy
+        await slack.command()
+        copies.append(slack.last_posted())
+    account = await _income_account(slack)
+    codes = await _codes(slack, 6)
+    bodies = [
+        _pick_body(slack, copy, code, account, "pick-income")
+        for copy, code in zip(copies, codes, strict=True)
+    ]
+    page_reads: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "FROM cost_code" in statement and "LIMIT" in statement and "ORDER BY" in statement:
+            page_reads.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        answers = await asyncio.gather(*(slack.send(body) for body in bodies))
+        await slack.settle()
+        slack.services.clock.advance(seconds=2)  # type: ignore[attr-defined]
+        while await slack.flush():  # the copies nobody clicked: the background pass
+            slack.services.clock.advance(seconds=2)  # type: ignore[attr-defined]
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+
+    assert [status for status, _ in answers] == [200] * 6
+    for n, copy in enumerate(copies):
+        picked = [
+            element
+            for _, element in elements(copy)
+            if element.get("action_id") == "pick-income"
+            and (element.get("initial_option") or {}).get("value") == str(account)
+        ]
+        assert len(picked) == 6, n  # each copy shows all six picks
+    renders = sum(copy.updates for copy in copies)
+    assert 0 < len(page_reads) < renders, (len(page_reads), renders)
     assert not slack.ephemerals()

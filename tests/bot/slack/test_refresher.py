@@ -40,7 +40,7 @@ class Counter:
         self.hold: asyncio.Event | None = None
         self.entered = asyncio.Event()
 
-    async def __call__(self, session: Any, row: PostedMessage) -> dict[str, Any]:
+    async def __call__(self, session: Any, row: PostedMessage, read_at: int) -> dict[str, Any]:
         self.renders += 1
         shown = f"render {self.renders} at mark {row.mark}"
         self.entered.set()
@@ -162,7 +162,7 @@ async def test_a_process_renders_two_messages_at_a_time_and_every_one_in_turn(
     most: list[int] = []
     release = asyncio.Event()
 
-    async def slow(session: Any, row: PostedMessage) -> dict[str, Any]:
+    async def slow(session: Any, row: PostedMessage, read_at: int) -> dict[str, Any]:
         running.append(row.id or 0)
         most.append(len(running))
         await release.wait()  # a render's reads and blocks take the loop a while
