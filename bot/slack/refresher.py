@@ -17,7 +17,7 @@ import contextlib
 import itertools
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -122,14 +122,19 @@ def _marking(
         where = where | urgent
         values["urgent"] = case((urgent, True), else_=col(PostedMessage.urgent))
     if not sqlite:
-        locked = select(PostedMessage.id).where(where).order_by(col(PostedMessage.id))
-        where = col(PostedMessage.id).in_(locked.with_for_update().scalar_subquery())
+        where = _locked_in_id_order(where)
     return (
         update(PostedMessage)
         .where(where)
         .values(dirty=True, mark=col(PostedMessage.mark) + 1, **values)
         .execution_options(synchronize_session=False)
     )
+
+
+def _locked_in_id_order(where: ColumnElement[bool]) -> ColumnElement[bool]:
+    """PostgreSQL: the rows matching `where`, locked in id order by the statement using it."""
+    locked = select(PostedMessage.id).where(where).order_by(col(PostedMessage.id))
+    return col(PostedMessage.id).in_(locked.with_for_update().scalar_subquery())
 
 
 async def mark_ids(
@@ -223,22 +228,24 @@ class Refresher:
         )
         async with self._reads() as session:
             ids = [row for row in (await session.exec(statement)).all() if row is not None]
-        # All at once, so copies showing the same page share one read of it (bot.review.samepage);
-        # `RENDERS_AT_ONCE` still bounds how many build and send at a time.
+        await acks.after_acks()  # each copy's render is milliseconds of the loop: acks first
+        if not ids or self._paused():
+            return 0
+        # Claimed in one statement and rendered at once, so copies showing the same page share
+        # one read of it (bot.review.samepage); `RENDERS_AT_ONCE` still bounds how many build
+        # and send at a time. One claim per copy, all in flight, took every pooled connection
+        # from people's saves on PostgreSQL.
+        owner = next(self._owners)
+        claimed = await self._claim(ids, owner, background=True)
+        read_at = stamp()
         done = await asyncio.gather(
-            *(self._refresh_in_background(n) for n in ids), return_exceptions=True
+            *(self._render_claimed(row, read_at, owner, True) for row in claimed),
+            return_exceptions=True,
         )
         failed = [outcome for outcome in done if isinstance(outcome, BaseException)]
         if failed:
             raise failed[0]  # the others were still rendered; `_run` logs it and goes on
         return sum(bool(sent) for sent in done)
-
-    async def _refresh_in_background(self, message_id: int) -> bool:
-        # Each copy's render is milliseconds of the event loop's time: people's acks first.
-        await acks.after_acks()
-        if self._paused_until is not None and self._clock() < self._paused_until:
-            return False
-        return await self.refresh_now(message_id, background=True)
 
     async def refresh_now(self, message_id: int, *, background: bool = False) -> bool:
         """Render and update one message now, unless another renderer holds it.
@@ -248,35 +255,55 @@ class Refresher:
         renders queue for the database after the work people are waiting on (bot.store.writegate).
         """
         owner = next(self._owners)
+        claimed = await self._claim([message_id], owner, background)
+        if not claimed:
+            return False
+        return await self._render_claimed(claimed[0], stamp(), owner, background)
+
+    async def _render_claimed(
+        self, row: PostedMessage, read_at: int, owner: str, background: bool
+    ) -> bool:
+        """Render, send and release a claimed message; again while a person waits on a new mark."""
+        assert row.id is not None
         sent = False
         while True:
-            rendered = await self._claim_and_render(message_id, owner, background)
-            if rendered is None:
+            if self._paused():
+                await self._release(row.id, owner, None, row, background)  # after the pause
                 return sent
-            row, mark, payload = rendered
+            mark, payload = row.mark, await self._render(row, read_at)
             await acks.between_steps()
             async with self._rendering:  # the message's JSON and the request are CPU too
-                done = payload is None or await self._send(row, payload)
+                done = payload is None or (not self._paused() and await self._send(row, payload))
             sent = sent or (done and payload is not None)
             rendered_mark = mark if done else None
-            if not await self._release(message_id, owner, rendered_mark, row, background):
+            if not await self._release(row.id, owner, rendered_mark, row, background):
                 return sent
+            again = await self._claim([row.id], owner, background)
+            if not again:
+                return sent
+            row, read_at = again[0], stamp()
 
-    async def _claim_and_render(
-        self, message_id: int, owner: str, background: bool
-    ) -> tuple[PostedMessage, int, dict[str, Any] | None] | None:
+    async def _claim(
+        self, message_ids: list[int], owner: str, background: bool
+    ) -> Sequence[PostedMessage]:
+        """Take the lease of those messages that are free; their rows as claimed.
+
+        The claim reads the row too: its mark, read before what it renders, so every change
+        counted in it is visible to the rendering (`read_at`, a stamp taken after the claim).
+        """
         now = self._clock()
         free = (
             col(PostedMessage.lease_owner).is_(None)
             | (col(PostedMessage.lease_owner) == owner)
             | (col(PostedMessage.lease_until) < now)
         )
+        chosen: ColumnElement[bool] = col(PostedMessage.id).in_(message_ids)
         async with db.session_scope(self._sessions, background=background) as session:
-            # The claim reads the row too: its mark, read before what it renders, so every
-            # change counted in it is visible below.
+            if len(message_ids) > 1 and not db.is_sqlite_session(session):
+                chosen = _locked_in_id_order(chosen)  # as marks lock them: no deadlock
             claimed = await session.exec(
                 update(PostedMessage)
-                .where(col(PostedMessage.id) == message_id, free)
+                .where(chosen, free)
                 .values(
                     lease_owner=owner,
                     lease_until=now + self._lease,
@@ -286,19 +313,25 @@ class Refresher:
                 .returning(PostedMessage)
                 .execution_options(synchronize_session=False)
             )
-            row = claimed.scalars().one_or_none()
-            if row is None:
-                return None  # gone, or someone else is rendering it right now
-            session.expunge(row)  # a renderer may set `page` and `shown`: `_release` stores them
-        read_at = stamp()
+            rows = claimed.scalars().all()  # gone, or someone else is rendering it: not here
+            for row in rows:
+                session.expunge(
+                    row
+                )  # a renderer may set `page` and `shown`: `_release` stores them
+        return rows
+
+    async def _render(self, row: PostedMessage, read_at: int) -> dict[str, Any] | None:
         renderer = self._renderers.get(row.kind)
         if renderer is None:
             log.warning("no renderer for posted messages of kind %r", row.kind)
-            return row, row.mark, None
+            return None
         await acks.between_steps()  # the render's reads and blocks are its slow part
         async with self._rendering, self._reads() as session:
-            payload = await renderer(session, row, read_at)
-        return row, row.mark, payload
+            return await renderer(session, row, read_at)
+
+    def _paused(self) -> bool:
+        """Slack asked us to wait (HTTP 429): what is claimed is let go, rendered after."""
+        return self._paused_until is not None and self._clock() < self._paused_until
 
     async def _send(self, row: PostedMessage, payload: dict[str, Any]) -> bool:
         try:

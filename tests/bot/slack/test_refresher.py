@@ -8,7 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import Engine, event, update
 from sqlmodel import col
 
 from bot.core import Core
@@ -182,3 +183,45 @@ async def test_a_process_renders_two_messages_at_a_time_and_every_one_in_turn(
     assert await asyncio.gather(*renders) == [True] * 5
     assert max(most) == 2
     assert sorted(c.args["channel"] for c in fake_slack.of("chat.update")) == [CHANNEL] * 5
+
+
+async def test_a_pass_claims_its_messages_in_one_statement_and_renders_each(
+    services: Core, fake_slack: FakeSlack
+) -> None:
+    counter = Counter()
+    ids = [await _posted(services, fake_slack) for _ in range(5)]
+    refresher = _refresher(services, fake_slack, counter)
+    for message_id in ids:
+        await _mark(services, message_id, urgent=True)
+    claims: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("UPDATE posted_message") and "RETURNING" in statement:
+            claims.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        assert await refresher.flush() == 5
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    assert len(claims) == 1
+    assert counter.renders == 5
+    assert not any([(await _row(services, message_id)).dirty for message_id in ids])
+
+
+async def test_a_rate_limit_mid_pass_leaves_the_rest_free_for_after_the_pause(
+    services: Core, fake_slack: FakeSlack, clock: FakeClock
+) -> None:
+    ids = [await _posted(services, fake_slack) for _ in range(5)]
+    refresher = _refresher(services, fake_slack, Counter())
+    refresher._client = AsyncWebClient(token="xoxb-test", base_url=fake_slack.api_url)  # no retry
+    for message_id in ids:
+        await _mark(services, message_id, urgent=False)
+    fake_slack.rate_limit(next_calls=2, retry_after=1)
+
+    assert await refresher.flush() == 0  # both first sends were refused: the pass pauses
+    rows = [await _row(services, message_id) for message_id in ids]
+    assert all(row.dirty and row.lease_owner is None for row in rows)
+    clock.advance(seconds=2)
+    assert await refresher.flush() == 5
+    assert not any([(await _row(services, message_id)).dirty for message_id in ids])
