@@ -17,7 +17,7 @@ import contextlib
 import itertools
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,10 +28,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.slack import acks
+from bot.slack import acks, claims
 from bot.store import db
 from bot.store.models import PostedMessage
 from bot.store.reads import ReadSessions
+from bot.store.together import SavedTogether
 
 log = logging.getLogger(__name__)
 
@@ -122,19 +123,13 @@ def _marking(
         where = where | urgent
         values["urgent"] = case((urgent, True), else_=col(PostedMessage.urgent))
     if not sqlite:
-        where = _locked_in_id_order(where)
+        where = claims.locked_in_id_order(where)
     return (
         update(PostedMessage)
         .where(where)
         .values(dirty=True, mark=col(PostedMessage.mark) + 1, **values)
         .execution_options(synchronize_session=False)
     )
-
-
-def _locked_in_id_order(where: ColumnElement[bool]) -> ColumnElement[bool]:
-    """PostgreSQL: the rows matching `where`, locked in id order by the statement using it."""
-    locked = select(PostedMessage.id).where(where).order_by(col(PostedMessage.id))
-    return col(PostedMessage.id).in_(locked.with_for_update().scalar_subquery())
 
 
 async def mark_ids(
@@ -176,6 +171,7 @@ class Refresher:
         self._paused_until: datetime | None = None
         self._owners = (f"{uuid.uuid4().hex[:12]}-{n}" for n in itertools.count())
         self._rendering = asyncio.Semaphore(RENDERS_AT_ONCE)
+        self._claims = SavedTogether(sessions, self._claim_all)
 
     def register(self, kind: str, renderer: Renderer) -> None:
         """The renderer for every posted message of this `kind` (e.g. "list", "status")."""
@@ -285,40 +281,23 @@ class Refresher:
 
     async def _claim(
         self, message_ids: list[int], owner: str, background: bool
-    ) -> Sequence[PostedMessage]:
+    ) -> list[PostedMessage]:
         """Take the lease of those messages that are free; their rows as claimed.
 
-        The claim reads the row too: its mark, read before what it renders, so every change
-        counted in it is visible to the rendering (`read_at`, a stamp taken after the claim).
+        A person's claims (not `background`) made at the same moment share one transaction.
         """
-        now = self._clock()
-        free = (
-            col(PostedMessage.lease_owner).is_(None)
-            | (col(PostedMessage.lease_owner) == owner)
-            | (col(PostedMessage.lease_until) < now)
-        )
-        chosen: ColumnElement[bool] = col(PostedMessage.id).in_(message_ids)
-        async with db.session_scope(self._sessions, background=background) as session:
-            if len(message_ids) > 1 and not db.is_sqlite_session(session):
-                chosen = _locked_in_id_order(chosen)  # as marks lock them: no deadlock
-            claimed = await session.exec(
-                update(PostedMessage)
-                .where(chosen, free)
-                .values(
-                    lease_owner=owner,
-                    lease_until=now + self._lease,
-                    urgent=False,
-                    render_version=col(PostedMessage.render_version) + 1,
-                )
-                .returning(PostedMessage)
-                .execution_options(synchronize_session=False)
-            )
-            rows = claimed.scalars().all()  # gone, or someone else is rendering it: not here
-            for row in rows:
-                session.expunge(
-                    row
-                )  # a renderer may set `page` and `shown`: `_release` stores them
-        return rows
+        if not background:
+            found = await asyncio.gather(*(self._claims.write((n, owner)) for n in message_ids))
+        else:
+            async with db.session_scope(self._sessions, background=True) as session:
+                wanted = [(message_id, owner) for message_id in message_ids]
+                found = await claims.claim(session, wanted, now=self._clock(), lease=self._lease)
+        return [row for row in found if row is not None]
+
+    async def _claim_all(
+        self, session: AsyncSession, wanted: list[claims.Wanted]
+    ) -> list[PostedMessage | None | Exception]:
+        return list(await claims.claim(session, wanted, now=self._clock(), lease=self._lease))
 
     async def _render(self, row: PostedMessage, read_at: int) -> dict[str, Any] | None:
         renderer = self._renderers.get(row.kind)

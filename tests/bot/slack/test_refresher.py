@@ -225,3 +225,27 @@ async def test_a_rate_limit_mid_pass_leaves_the_rest_free_for_after_the_pause(
     clock.advance(seconds=2)
     assert await refresher.flush() == 5
     assert not any([(await _row(services, message_id)).dirty for message_id in ids])
+
+
+async def test_renders_people_ask_for_at_the_same_moment_are_claimed_together(
+    services: Core, fake_slack: FakeSlack
+) -> None:
+    counter = Counter()
+    ids = [await _posted(services, fake_slack) for _ in range(5)]
+    refresher = _refresher(services, fake_slack, counter)
+    for message_id in ids:
+        await _mark(services, message_id, urgent=True)
+    claims: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("UPDATE posted_message") and "RETURNING" in statement:
+            claims.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        sent = await asyncio.gather(*(refresher.refresh_now(m) for m in ids))
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    assert sent == [True] * 5
+    assert len(claims) < 5, len(claims)
+    assert not any([(await _row(services, message_id)).dirty for message_id in ids])
