@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -185,14 +186,9 @@ async def test_a_process_renders_two_messages_at_a_time_and_every_one_in_turn(
     assert sorted(c.args["channel"] for c in fake_slack.of("chat.update")) == [CHANNEL] * 5
 
 
-async def test_a_pass_claims_its_messages_in_one_statement_and_renders_each(
-    services: Core, fake_slack: FakeSlack
-) -> None:
-    counter = Counter()
-    ids = [await _posted(services, fake_slack) for _ in range(5)]
-    refresher = _refresher(services, fake_slack, counter)
-    for message_id in ids:
-        await _mark(services, message_id, urgent=True)
+@contextmanager
+def _claims_made() -> Iterator[list[str]]:
+    """The claims (UPDATE posted_message … RETURNING) sent to any database while inside."""
     claims: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -201,9 +197,26 @@ async def test_a_pass_claims_its_messages_in_one_statement_and_renders_each(
 
     event.listen(Engine, "before_cursor_execute", count)
     try:
-        assert await refresher.flush() == 5
+        yield claims
     finally:
         event.remove(Engine, "before_cursor_execute", count)
+
+
+async def _marked(services: Core, fake_slack: FakeSlack, count: int) -> list[int]:
+    ids = [await _posted(services, fake_slack) for _ in range(count)]
+    for message_id in ids:
+        await _mark(services, message_id, urgent=True)
+    return ids
+
+
+async def test_a_pass_claims_its_messages_in_one_statement_and_renders_each(
+    services: Core, fake_slack: FakeSlack
+) -> None:
+    counter = Counter()
+    ids = await _marked(services, fake_slack, 5)
+    refresher = _refresher(services, fake_slack, counter)
+    with _claims_made() as claims:
+        assert await refresher.flush() == 5
     assert len(claims) == 1
     assert counter.renders == 5
     assert not any([(await _row(services, message_id)).dirty for message_id in ids])
@@ -230,22 +243,10 @@ async def test_a_rate_limit_mid_pass_leaves_the_rest_free_for_after_the_pause(
 async def test_renders_people_ask_for_at_the_same_moment_are_claimed_together(
     services: Core, fake_slack: FakeSlack
 ) -> None:
-    counter = Counter()
-    ids = [await _posted(services, fake_slack) for _ in range(5)]
-    refresher = _refresher(services, fake_slack, counter)
-    for message_id in ids:
-        await _mark(services, message_id, urgent=True)
-    claims: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.startswith("UPDATE posted_message") and "RETURNING" in statement:
-            claims.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", count)
-    try:
+    ids = await _marked(services, fake_slack, 5)
+    refresher = _refresher(services, fake_slack, Counter())
+    with _claims_made() as claims:
         sent = await asyncio.gather(*(refresher.refresh_now(m) for m in ids))
-    finally:
-        event.remove(Engine, "before_cursor_execute", count)
     assert sent == [True] * 5
     assert len(claims) < 5, len(claims)
     assert not any([(await _row(services, message_id)).dirty for message_id in ids])
