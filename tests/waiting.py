@@ -7,8 +7,11 @@ says what it was waiting for instead of running on silently or hanging.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from bot.accounts.memory import DEFERRED_THRESHOLD
 
 POLL_SECONDS = 0.02
 
@@ -37,3 +40,12 @@ async def eventually_awaited(
         await asyncio.sleep(POLL_SECONDS)
     seen = f": {what()}" if what is not None else ""
     raise AssertionError(f"still not there after {seconds} s{seen}")
+
+
+async def gc_thresholds_settled() -> tuple[int, ...]:
+    """The collector's thresholds once no chart sync defers full collections any more.
+
+    An earlier test's sync gives them back 0.5 s after it ends (bot.accounts.memory), so a test
+    that starts sooner would otherwise take the deferred ones for the normal ones."""
+    await eventually(lambda: gc.get_threshold()[2] != DEFERRED_THRESHOLD)
+    return gc.get_threshold()

@@ -30,7 +30,7 @@ from bot.store import db
 from bot.store.models import GLAccount
 from qbd.simulator import QuickBooksSimulator
 from tests.builders import served, web_connector
-from tests.waiting import eventually
+from tests.waiting import eventually, gc_thresholds_settled
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ async def test_a_synced_chart_is_stored_found_and_its_garbage_collected(
 
 
 async def test_full_collections_wait_while_syncs_run_and_the_thresholds_come_back() -> None:
-    before = gc.get_threshold()
+    before = await gc_thresholds_settled()
     deferred = (before[0], before[1], DEFERRED_THRESHOLD)
     with full_collections_deferred():
         assert gc.get_threshold() == deferred

@@ -33,7 +33,7 @@ from bot.webconnector.chartahead import ChartAhead
 from bot.webconnector.states import JobState
 from qbd.simulator import QuickBooksSimulator, UpdateReport
 from tests.builders import web_connector
-from tests.waiting import eventually
+from tests.waiting import eventually, gc_thresholds_settled
 
 ACCOUNTS = 5_000
 """More than one chunk of rows (chart.WRITE_CHUNK) in a new chart."""
@@ -189,7 +189,7 @@ class ThresholdsSeenBackend(QbwcBackend):
 
 async def test_no_full_collection_is_due_while_a_big_chart_is_handled(services: Core) -> None:
     """Each would walk the sync's objects while Slack acks wait (issue 17, goal 2)."""
-    before = gc.get_threshold()
+    before = await gc_thresholds_settled()
     backend = ThresholdsSeenBackend(services)
     async with _qbwc(services, backend) as url:
         report = await _sync(services, url, _quickbooks(ACCOUNTS))
