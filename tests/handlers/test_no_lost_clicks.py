@@ -6,7 +6,6 @@ import asyncio
 import time
 from typing import Any
 
-from sqlalchemy import Engine, event
 from sqlmodel import col, select
 
 from blocks.ids import ActionId, ListRef, code_block_id
@@ -14,6 +13,7 @@ from bot.costcodes.domain import ListFilter
 from bot.store.models import CostCode, ExportBatch, GLAccount
 from tests.fakes.slack_api import Message
 from tests.handlers.slack_driver import ADMIN, OTHER, SlackDriver, elements, texts
+from tests.statements import statements_sent
 
 
 async def _codes(slack: SlackDriver, limit: int) -> list[CostCode]:
@@ -182,21 +182,13 @@ async def test_copies_on_one_page_show_every_pick_made_at_once_from_fewer_reads(
         _pick_body(slack, copy, code, account, "pick-income")
         for copy, code in zip(copies, codes, strict=True)
     ]
-    page_reads: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "FROM cost_code" in statement and "LIMIT" in statement and "ORDER BY" in statement:
-            page_reads.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", count)
-    try:
+    with statements_sent() as sent:
         answers = await asyncio.gather(*(slack.send(body) for body in bodies))
         await slack.settle()
         slack.services.clock.advance(seconds=2)  # type: ignore[attr-defined]
         while await slack.flush():  # the copies nobody clicked: the background pass
             slack.services.clock.advance(seconds=2)  # type: ignore[attr-defined]
-    finally:
-        event.remove(Engine, "before_cursor_execute", count)
+    page_reads = [s for s in sent if "FROM cost_code" in s and "LIMIT" in s and "ORDER BY" in s]
 
     assert [status for status, _ in answers] == [200] * 6
     for n, copy in enumerate(copies):

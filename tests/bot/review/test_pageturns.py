@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
-from sqlalchemy import event
 from sqlmodel import col, select
 
 from bot.core import Core
@@ -15,6 +13,7 @@ from bot.review.pageturns import PageTurns, Turn
 from bot.store import db
 from bot.store.models import PostedMessage
 from tests.conftest import FakeClock
+from tests.statements import statements_sent
 
 
 def _at(ts: str, page: int = 0) -> ListAt:
@@ -32,22 +31,15 @@ async def test_turns_at_the_same_moment_share_one_read_and_each_copy_ends_on_its
     services: Core, clock: FakeClock
 ) -> None:
     first, second, third = await _kept(services, clock, "1.1", "1.2", "1.3")
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
-        statements.append(sql.split()[0])
-
     turns = PageTurns(services.sessions)
-    event.listen(services.engine.sync_engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(services.engine.sync_engine) as sent:
         copies = await asyncio.gather(
             turns.save(Turn(_at("1.1"), ListFilter.FAILED, 0, clock())),  # filter: banner goes
             turns.save(Turn(_at("1.2"), ListFilter.READY, 3, clock())),
             turns.save(Turn(_at("1.3"), ListFilter.READY, 1, clock())),
             turns.save(Turn(_at("1.3"), ListFilter.READY, 2, clock())),  # a second click: wins
         )
-    finally:
-        event.remove(services.engine.sync_engine, "before_cursor_execute", count)
+    statements = [sql.split()[0] for sql in sent]
 
     assert copies == [first, second, third, third]
     assert statements.count("SELECT") == 1  # PostgreSQL's lock for the mark is in its UPDATE

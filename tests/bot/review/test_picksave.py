@@ -19,6 +19,7 @@ from bot.review.picksave import PickSaver, Untracked
 from bot.store import db
 from bot.store.models import AuditEvent, CostCode, GLAccount, PostedMessage
 from tests.conftest import FakeClock
+from tests.statements import statements_sent
 
 AT = ListAt(channel="C1", ts="1.000001", list_filter=ListFilter.READY, page=0)
 
@@ -49,12 +50,6 @@ async def test_picks_at_the_same_moment_share_one_transaction_and_each_gets_its_
         code = await session.get(CostCode, c2)
         assert code is not None
         code.income_account_id, code.version = a2, 2
-    reads: list[str] = []
-
-    def count(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
-        if sql.startswith("SELECT"):
-            reads.append(sql)
-
     saver = PickSaver(services.sessions)
     picks = [
         ("U1", _pick(c0, Purpose.INCOME, a0)),
@@ -63,14 +58,12 @@ async def test_picks_at_the_same_moment_share_one_transaction_and_each_gets_its_
         ("U4", _pick(c2, Purpose.INCOME, a0)),  # a stale copy of c2
         ("U5", _pick(c3, Purpose.EXPENSE, None)),  # already so
     ]
-    event.listen(services.engine.sync_engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(services.engine.sync_engine) as sent:
         outcomes = await asyncio.gather(
             *(saver.save(actor, pick, clock()) for actor, pick in picks),
             return_exceptions=True,
         )
-    finally:
-        event.remove(services.engine.sync_engine, "before_cursor_execute", count)
+    reads = [sql for sql in sent if sql.startswith("SELECT")]
 
     assert outcomes[:3] == [copy, copy, copy] and outcomes[4] is None
     assert isinstance(outcomes[3], ConflictError) and "03-200 was changed" in str(outcomes[3])

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import Engine, event, update
+from sqlalchemy import update
 from sqlmodel import col
 
 from bot.core import Core
@@ -22,6 +21,7 @@ from bot.store.models import PostedMessage
 from bot.store.reads import ReadSessions
 from tests.conftest import FakeClock, make_settings
 from tests.fakes.slack_api import FakeSlack
+from tests.statements import statements_sent
 
 CHANNEL = "C0000009"
 
@@ -186,20 +186,9 @@ async def test_a_process_renders_two_messages_at_a_time_and_every_one_in_turn(
     assert sorted(c.args["channel"] for c in fake_slack.of("chat.update")) == [CHANNEL] * 5
 
 
-@contextmanager
-def _claims_made() -> Iterator[list[str]]:
-    """The claims (UPDATE posted_message … RETURNING) sent to any database while inside."""
-    claims: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.startswith("UPDATE posted_message") and "RETURNING" in statement:
-            claims.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", count)
-    try:
-        yield claims
-    finally:
-        event.remove(Engine, "before_cursor_execute", count)
+def _claims(sent: list[str]) -> list[str]:
+    """The claims (UPDATE posted_message … RETURNING) among the statements sent."""
+    return [s for s in sent if s.startswith("UPDATE posted_message") and "RETURNING" in s]
 
 
 async def _marked(services: Core, fake_slack: FakeSlack, count: int) -> list[int]:
@@ -215,9 +204,9 @@ async def test_a_pass_claims_its_messages_in_one_statement_and_renders_each(
     counter = Counter()
     ids = await _marked(services, fake_slack, 5)
     refresher = _refresher(services, fake_slack, counter)
-    with _claims_made() as claims:
+    with statements_sent() as sent:
         assert await refresher.flush() == 5
-    assert len(claims) == 1
+    assert len(_claims(sent)) == 1
     assert counter.renders == 5
     assert not any([(await _row(services, message_id)).dirty for message_id in ids])
 
@@ -245,8 +234,8 @@ async def test_renders_people_ask_for_at_the_same_moment_are_claimed_together(
 ) -> None:
     ids = await _marked(services, fake_slack, 5)
     refresher = _refresher(services, fake_slack, Counter())
-    with _claims_made() as claims:
+    with statements_sent() as statements:
         sent = await asyncio.gather(*(refresher.refresh_now(m) for m in ids))
     assert sent == [True] * 5
-    assert len(claims) < 5, len(claims)
+    assert len(_claims(statements)) < 5, _claims(statements)
     assert not any([(await _row(services, message_id)).dirty for message_id in ids])
