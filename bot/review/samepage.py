@@ -28,9 +28,8 @@ class SamePage:
     async def read(
         self, key: Hashable, read_after: int, load: Callable[[], Awaitable[ListPage]]
     ) -> ListPage:
-        found = self._latest.get(key)
-        if found is not None and found[0] > read_after:
-            started, reading = found
+        started, reading = self._latest.get(key, (0, None))
+        if reading is not None and started > read_after:
             await asyncio.wait([reading])  # this caller's own cancellation still comes through
             if not reading.cancelled() and reading.exception() is None:
                 return reading.result()
