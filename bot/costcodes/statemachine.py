@@ -311,19 +311,30 @@ async def transition_selected(
     changes: Mapping[str, Any] | None = None,
     detail: str | None = None,
 ) -> list[CostCode]:
-    """Move the codes `selected` (a SELECT of ids) that are still in `source`; returns them as
-    written. One statement: the Web Connector's claim of its next 100 codes reads and moves them
-    at once, and the moved rows come back whole (no second read of the same rows).
+    """Move the codes `selected` (a SELECT of ids, with its order and limit) that are in `source`
+    and not locked by another transaction; returns them as written. One statement: the Web
+    Connector's claim of its next 100 codes reads and moves them at once, and the moved rows come
+    back whole (no second read of the same rows).
+
+    The compare-and-set is the read: it names `source`, and on PostgreSQL it locks the rows it
+    picks (`FOR UPDATE SKIP LOCKED`, which checks the state again on the row it locks), so each
+    is still in `source` when the UPDATE writes it; on SQLite the write transaction holds the
+    whole database. The UPDATE then finds the rows by id alone: with the state in its WHERE
+    too, PostgreSQL chose a scan of every queued code whenever its statistics were older than
+    the queue (an export started a moment after the codes arrived), 12 ms instead of 2.
     """
     action = action_for(source, target)
     values = {**_without_state(changes), "state": target.value}
     table = CostCode.__table__  # type: ignore[attr-defined]
+    selected = selected.where(col(CostCode.state) == source.value)
+    if not db.is_sqlite_session(session):
+        selected = selected.with_for_update(skip_locked=True)
     # A CTE, so PostgreSQL runs the SELECT (and its LIMIT, FOR UPDATE) once: as a plain IN
     # subquery its plan may rescan it and move more rows than the LIMIT.
     picked = selected.cte("picked")
     statement = (
         update(CostCode)
-        .where(col(CostCode.id).in_(select(picked.c.id)), col(CostCode.state) == source.value)
+        .where(col(CostCode.id).in_(select(picked.c.id)))
         .values(
             **values,
             version=CostCode.version + 1,

@@ -129,12 +129,10 @@ async def _claim_codes(session: AsyncSession, *, lookup: bool) -> tuple[list[Sen
 async def _claim_batch(session: AsyncSession, *, lookup: bool) -> list[CostCode]:
     selected = (
         select(CostCode.id)
-        .where(col(CostCode.state) == State.QUEUED.value, col(CostCode.needs_lookup) == lookup)
+        .where(col(CostCode.needs_lookup) == lookup)
         .order_by(col(CostCode.id))
         .limit(BATCH_SIZE)
     )
-    if not db.is_sqlite_session(session):
-        selected = selected.with_for_update(skip_locked=True)
     moved = await statemachine.transition_selected(
         session,
         selected=selected,

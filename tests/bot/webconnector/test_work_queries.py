@@ -53,3 +53,39 @@ async def test_the_claim_and_the_batch_counts_read_the_queue_indexes(services: C
     for plan in await _plans(services, [recounts[0], ends[0]]):
         assert "ix_cost_code_batch_state" in plan, plan
         assert "SCAN cost_code" not in plan, plan
+
+
+async def test_the_claim_writes_its_codes_found_by_id_when_statistics_are_old(
+    services: Core,
+) -> None:
+    """PostgreSQL planned the claim's UPDATE from statistics taken before the codes were queued
+    (an export started a moment after they arrived): with the state in its WHERE it scanned every
+    queued code once per code picked, 12 ms a round trip at 1,000 queued instead of 2."""
+    if db.is_sqlite(services.engine):
+        pytest.skip("SQLite's plan is held by the test above; this is PostgreSQL's planner")
+    seen: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
+        if sql.lstrip().startswith("WITH picked"):
+            seen.append((sql, params))
+
+    async with qbwc_env(services) as env:
+        await env.sync_accounts()
+        await env.add_codes([(f"03-{n:03d}", f"Item {n}") for n in range(300)])
+        await env.assign("03-*", "Construction Income")
+        async with services.engine.connect() as conn:  # statistics of a queue with no code in it
+            await conn.exec_driver_sql("ANALYZE cost_code")
+        await env.export()
+        event.listen(services.engine.sync_engine, "before_cursor_execute", record)
+        try:
+            report = await env.connector.run_update()
+        finally:
+            event.remove(services.engine.sync_engine, "before_cursor_execute", record)
+    assert report.percents[-1] == 100
+    assert seen
+    sql, params = seen[0]
+    async with services.engine.connect() as conn:
+        rows = (await conn.exec_driver_sql(f"EXPLAIN {sql}", params)).all()
+    plan = "\n".join(str(row[0]) for row in rows)
+    assert "Join Filter" not in plan, plan
+    assert "Index Scan using cost_code_pkey on cost_code" in plan, plan
