@@ -21,6 +21,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.costcodes.domain import State, Surface
+from bot.costcodes.rows import COLUMNS, TABLE, CodeRow
 from bot.errors import ConflictError, InvalidTransition, NotFound
 from bot.store import db
 from bot.store.models import AuditEvent, CostCode
@@ -310,11 +311,11 @@ async def transition_selected(
     surface: Surface,
     changes: Mapping[str, Any] | None = None,
     detail: str | None = None,
-) -> list[CostCode]:
+) -> list[CodeRow]:
     """Move the codes `selected` (a SELECT of ids, with its order and limit) that are in `source`
     and not locked by another transaction; returns them as written. One statement: the Web
     Connector's claim of its next 100 codes reads and moves them at once, and the moved rows come
-    back whole (no second read of the same rows).
+    back (no second read of the same rows).
 
     The compare-and-set is the read: it names `source`, and on PostgreSQL it locks the rows it
     picks (`FOR UPDATE SKIP LOCKED`, which checks the state again on the row it locks), so each
@@ -325,7 +326,6 @@ async def transition_selected(
     """
     action = action_for(source, target)
     values = {**_without_state(changes), "state": target.value}
-    table = CostCode.__table__  # type: ignore[attr-defined]
     selected = selected.where(col(CostCode.state) == source.value)
     if not db.is_sqlite_session(session):
         selected = selected.with_for_update(skip_locked=True)
@@ -333,25 +333,24 @@ async def transition_selected(
     # subquery its plan may rescan it and move more rows than the LIMIT.
     picked = selected.cte("picked")
     statement = (
-        update(CostCode)
-        .where(col(CostCode.id).in_(select(picked.c.id)))
+        update(TABLE)
+        .where(TABLE.c.id.in_(select(picked.c.id)))
         .values(
             **values,
-            version=CostCode.version + 1,
+            version=TABLE.c.version + 1,
             updated_at=db.now(session),
             updated_by=actor,
         )
-        .returning(*table.c)
+        .returning(*COLUMNS)
     )
-    moved = sorted(
-        await db.written_rows(session, CostCode, statement), key=lambda code: code.id or 0
-    )
+    conn = await session.connection()
+    moved = sorted(CodeRow(*row) for row in await conn.execute(statement))
     await audit_many(
         session,
         actor=actor,
         surface=surface,
         action=action,
-        codes=[(code.id or 0, code.code) for code in moved],
+        codes=[(code.id, code.code) for code in moved],
         before={"state": source.value},
         after=values,
         detail=detail,
@@ -362,21 +361,21 @@ async def transition_selected(
 async def transition_each(
     session: AsyncSession,
     *,
-    moves: Sequence[tuple[CostCode, Mapping[str, Any]]],
+    moves: Sequence[tuple[CodeRow, Mapping[str, Any]]],
     target: State,
     actor: str,
     surface: Surface,
-) -> list[CostCode]:
+) -> list[CodeRow]:
     """Move several codes, each as read (state and version) and with its own changes, to `target`.
 
     A Web Connector answer settles 100 codes: one executemany of one compare-and-set UPDATE (on
     each row's id and version) per set of changed columns, and one audit insert. The caller read
-    the codes in this transaction with their rows locked (`with_for_update`; on SQLite the write
+    the codes in this transaction with their rows locked (`rows.lock`; on SQLite the write
     transaction holds the whole database), so the compare-and-set cannot lose; where the driver
     counts an executemany's rows (SQLite), a miss anyway rolls the transaction back. Returns the
-    codes moved (all of them).
+    codes as written (all of them).
     """
-    moved: list[CostCode] = []
+    moved: list[CodeRow] = []
     for start in range(0, len(moves), _CHUNK):
         moved.extend(
             await _move_chunk(session, moves[start : start + _CHUNK], target, actor, surface)
@@ -386,44 +385,47 @@ async def transition_each(
 
 async def _move_chunk(
     session: AsyncSession,
-    moves: Sequence[tuple[CostCode, Mapping[str, Any]]],
+    moves: Sequence[tuple[CodeRow, Mapping[str, Any]]],
     target: State,
     actor: str,
     surface: Surface,
-) -> list[CostCode]:
+) -> list[CodeRow]:
     if not moves:
         return []
     now = db.now(session)
     checked = [(code, _without_state(changes)) for code, changes in moves]
     actions = {code.id: action_for(State(code.state), target) for code, _ in checked}
     await _compare_and_set_each(session, checked, target, now=now, actor=actor)
-    moved: list[CostCode] = []
-    rows: list[dict[str, Any]] = []
-    for code, changes in checked:
-        source = code.state
-        written = {**changes, "state": target.value, "version": code.version + 1}
-        for key, value in {**written, "updated_at": now, "updated_by": actor}.items():
-            set_committed_value(code, key, value)
-        moved.append(code)
-        rows.append(
-            _audit_row(
-                now,
-                actor,
-                surface,
-                actions[code.id],
-                code.id,
-                code.code,
-                _jsonable({"state": source}),
-                _jsonable({"state": target.value, **changes}),
-            )
+    audits = [
+        _audit_row(
+            now,
+            actor,
+            surface,
+            actions[code.id],
+            code.id,
+            code.code,
+            _jsonable({"state": code.state}),
+            _jsonable({"state": target.value, **changes}),
         )
-    await _insert_audits(session, rows)
-    return moved
+        for code, changes in checked
+    ]
+    await _insert_audits(session, audits)
+    return [
+        code._replace(
+            state=target.value,
+            version=code.version + 1,
+            **{key: value for key, value in changes.items() if key in _ROW_FIELDS},
+        )
+        for code, changes in checked
+    ]
+
+
+_ROW_FIELDS = frozenset(CodeRow._fields)
 
 
 async def _compare_and_set_each(
     session: AsyncSession,
-    moves: Sequence[tuple[CostCode, Mapping[str, Any]]],
+    moves: Sequence[tuple[CodeRow, Mapping[str, Any]]],
     target: State,
     *,
     now: datetime,
@@ -431,7 +433,6 @@ async def _compare_and_set_each(
 ) -> None:
     by_columns: dict[tuple[str, ...], list[tuple[int, int, Mapping[str, Any]]]] = {}
     for code, changes in moves:
-        assert code.id is not None
         by_columns.setdefault(tuple(sorted(changes)), []).append((code.id, code.version, changes))
     table = CostCode.__table__  # type: ignore[attr-defined]
     same = {

@@ -10,7 +10,7 @@ Procore's sync sets the same origin_id again, so a retry after a lost answer cha
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Insert, or_, update
@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.procore.client import ProcoreError
 from bot.procore.source import SYNC_BATCH, CostCodeSource
 from bot.store import db
-from bot.store.models import CostCode, ProcoreWriteBack
+from bot.store.models import ProcoreWriteBack
 
 log = logging.getLogger(__name__)
 
@@ -29,26 +29,34 @@ CLAIM_FOR = timedelta(minutes=10)
 MAX_BACKOFF = timedelta(hours=1)
 
 
-async def enqueue(session: AsyncSession, code: CostCode) -> None:
-    """The hook at Success: queue the write-back of a Procore code (others have none)."""
-    if code.procore_id is None or code.qb_list_id is None:
+async def enqueue(
+    session: AsyncSession, links: Iterable[tuple[int, int | None, str | None]]
+) -> None:
+    """The hook at Success: queue the write-back of each (cost code id, Procore id, QuickBooks
+    ListID); a code without a Procore id (imported from a file) has none. One INSERT for an
+    answer's codes; a second Success of the same code adds nothing."""
+    values = [
+        {
+            "cost_code_id": code_id,
+            "procore_id": procore_id,
+            "origin_id": list_id,
+            "state": "pending",
+            "attempts": 0,
+        }
+        for code_id, procore_id, list_id in links
+        if procore_id is not None and list_id is not None
+    ]
+    if not values:
         return
-    values = {
-        "cost_code_id": code.id,
-        "procore_id": code.procore_id,
-        "origin_id": code.qb_list_id,
-        "state": "pending",
-        "attempts": 0,
-    }
     table = ProcoreWriteBack.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
     statement: Insert
     if dialect == "postgresql":
-        statement = postgresql.insert(table).values(**values).on_conflict_do_nothing()
+        statement = postgresql.insert(table).on_conflict_do_nothing()
     else:
-        statement = sqlite.insert(table).values(**values).on_conflict_do_nothing()
+        statement = sqlite.insert(table).on_conflict_do_nothing()
     conn = await session.connection()
-    await conn.execute(statement)  # a second Success of the same code is a no-op
+    await conn.execute(statement, values)
 
 
 def backoff(attempts: int) -> timedelta:

@@ -7,13 +7,14 @@ instead of sent: no round trip is wasted on a QuickBooks 3140 (invalid reference
 from __future__ import annotations
 
 from bot.costcodes import rules
-from bot.store.models import CostCode, GLAccount
+from bot.costcodes.rows import CodeRow
+from bot.store.models import GLAccount
 
 INCOME = "GL Account – Income"
 EXPENSE = "GL Account – Expense"
 
 
-def hold_reason(code: CostCode, income: GLAccount | None, expense: GLAccount | None) -> str | None:
+def hold_reason(code: CodeRow, income: GLAccount | None, expense: GLAccount | None) -> str | None:
     """Why `code` must not be sent now (in plain words), or None."""
     broken = rules.violation_text(code.code, code.description)
     if broken:

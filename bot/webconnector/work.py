@@ -16,8 +16,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.accounts.chart import ACCOUNTS_SYNC
-from bot.costcodes import statemachine
+from bot.costcodes import rows, statemachine
 from bot.costcodes.domain import State, Surface
+from bot.costcodes.rows import CodeRow
 from bot.procore import outbox
 from bot.store import db
 from bot.store.models import CostCode, ExportBatch, GLAccount, QbwcJob
@@ -126,7 +127,7 @@ async def _claim_codes(session: AsyncSession, *, lookup: bool) -> tuple[list[Sen
             return sent, batches, held_back
 
 
-async def _claim_batch(session: AsyncSession, *, lookup: bool) -> list[CostCode]:
+async def _claim_batch(session: AsyncSession, *, lookup: bool) -> list[CodeRow]:
     selected = (
         select(CostCode.id)
         .where(col(CostCode.needs_lookup) == lookup)
@@ -146,7 +147,7 @@ async def _claim_batch(session: AsyncSession, *, lookup: bool) -> list[CostCode]
     return moved
 
 
-async def _sent_for(session: AsyncSession, codes: Sequence[CostCode]) -> list[Sent]:
+async def _sent_for(session: AsyncSession, codes: Sequence[CodeRow]) -> list[Sent]:
     """Describe each claimed code as sent; one that may not go (an account inactive or gone in the
     last chart read, a rule broken) is held back here with the reason, never sent."""
     account_ids = {c.income_account_id for c in codes} | {c.expense_account_id for c in codes}
@@ -166,7 +167,7 @@ async def _sent_for(session: AsyncSession, codes: Sequence[CostCode]) -> list[Se
             continue
         sent.append(
             Sent(
-                code_id=code.id or 0,
+                code_id=code.id,
                 name=code.code,
                 description=code.description,
                 income_list_id=income.list_id,
@@ -197,12 +198,9 @@ async def apply_code_results(
     by_request = {result.request_id: result for result in results}
     kind, tag = in_flight["kind"], in_flight.get("tag") or ""
     sent_codes = [Sent(**raw) for raw in in_flight["codes"]]
-    ids = [sent.code_id for sent in sent_codes]
-    # Locked (as statemachine.transition_each needs), in id order so two answers cannot deadlock.
-    locked = select(CostCode).where(col(CostCode.id).in_(ids)).order_by(col(CostCode.id))
-    rows = (await session.exec(locked.with_for_update())).all()
-    codes = {code.id: code for code in rows}
-    moves: dict[State, list[tuple[CostCode, dict[str, Any]]]] = {}
+    # Locked, as statemachine.transition_each needs.
+    codes = {code.id: code for code in await rows.lock(session, [s.code_id for s in sent_codes])}
+    moves: dict[State, list[tuple[CodeRow, dict[str, Any]]]] = {}
     for sent in sent_codes:
         code = codes.get(sent.code_id)
         if code is None or code.state != State.EXPORTING.value:
@@ -214,7 +212,7 @@ async def apply_code_results(
 
 
 async def _settle(
-    session: AsyncSession, moves: dict[State, list[tuple[CostCode, dict[str, Any]]]]
+    session: AsyncSession, moves: dict[State, list[tuple[CodeRow, dict[str, Any]]]]
 ) -> int:
     """Apply verdicts, one statement per outcome; returns how many codes are done (not waiting).
 
@@ -228,12 +226,12 @@ async def _settle(
         if target in (State.SUCCESS, State.FAILED):
             finished += len(moved)
         if target is State.SUCCESS:  # in this transaction: the ListIDs go back to Procore once
-            for code in moved:
-                await outbox.enqueue(session, code)
+            links = [(code.id, code.procore_id, changes["qb_list_id"]) for code, changes in chosen]
+            await outbox.enqueue(session, links)
     return finished
 
 
-async def _apply(session: AsyncSession, code: CostCode, verdict: Verdict) -> None:
+async def _apply(session: AsyncSession, code: CodeRow, verdict: Verdict) -> None:
     target, changes = _move(code, verdict)
     await _settle(session, {target: [(code, changes)]})
 
@@ -246,7 +244,7 @@ def _verdict(result: QbXmlResult | None, sent: Sent, attempts: int) -> Verdict:
     return Verdict(Outcome.LOOKUP)
 
 
-def _move(code: CostCode, verdict: Verdict) -> tuple[State, dict[str, Any]]:
+def _move(code: CodeRow, verdict: Verdict) -> tuple[State, dict[str, Any]]:
     """Where a verdict takes a code, and what changes with it."""
     changes: dict[str, Any]
     if verdict.outcome == Outcome.SUCCESS:
@@ -263,18 +261,9 @@ async def fail_in_flight(session: AsyncSession, in_flight: dict[str, Any], reaso
     if in_flight["kind"] == "accounts":
         await finish_job(session, in_flight["job"], JobState.FAILED, result={"error": reason})
         return
-    for raw in in_flight["codes"]:
-        code = await session.get(CostCode, raw["code_id"], with_for_update=True)
-        if code is not None and code.state == State.EXPORTING.value:
-            changes = {"last_error": reason, "needs_lookup": in_flight["kind"] == "lookup"}
-            await statemachine.transition(
-                session,
-                code=code,
-                target=State.FAILED,
-                actor=ACTOR,
-                surface=SURFACE,
-                changes=changes,
-            )
+    changes = {"last_error": reason, "needs_lookup": in_flight["kind"] == "lookup"}
+    failed = [(code, changes) for code in await _still_exporting(session, in_flight)]
+    await _settle(session, {State.FAILED: failed})
 
 
 async def requeue_in_flight(session: AsyncSession, in_flight: dict[str, Any]) -> None:
@@ -282,10 +271,17 @@ async def requeue_in_flight(session: AsyncSession, in_flight: dict[str, Any]) ->
     if in_flight["kind"] == "accounts":
         await requeue_job(session, in_flight["job"])
         return
-    for raw in in_flight["codes"]:
-        code = await session.get(CostCode, raw["code_id"], with_for_update=True)
-        if code is not None and code.state == State.EXPORTING.value:
-            await _apply(session, code, Verdict(Outcome.LOOKUP))
+    moves: dict[State, list[tuple[CodeRow, dict[str, Any]]]] = {}
+    for code in await _still_exporting(session, in_flight):
+        target, changes = _move(code, Verdict(Outcome.LOOKUP))
+        moves.setdefault(target, []).append((code, changes))
+    await _settle(session, moves)
+
+
+async def _still_exporting(session: AsyncSession, in_flight: dict[str, Any]) -> list[CodeRow]:
+    """The in-flight codes no answer or recovery has settled yet, locked; the rest keep that."""
+    locked = await rows.lock(session, [raw["code_id"] for raw in in_flight["codes"]])
+    return [code for code in locked if code.state == State.EXPORTING.value]
 
 
 async def requeue_job(session: AsyncSession, job_id: int) -> None:

@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import select
 
 from bot.core import Core
-from bot.costcodes import statemachine
+from bot.costcodes import rows, statemachine
 from bot.costcodes.domain import State, Surface
 from bot.errors import ConflictError, InvalidTransition
 from bot.store import db
@@ -177,7 +177,7 @@ async def test_transition_each_writes_each_codes_own_values_and_audits_them(
 ) -> None:
     ids = await _exporting(services, 3)
     async with db.session_scope(services.sessions) as session:
-        codes = [await session.get(CostCode, code_id, with_for_update=True) for code_id in ids]
+        codes = await rows.lock(session, ids)
         moves = [
             (codes[0], {"qb_list_id": "L-0", "needs_lookup": False, "last_error": None}),
             (codes[1], {"qb_list_id": "L-1", "needs_lookup": False, "last_error": None}),
@@ -186,8 +186,8 @@ async def test_transition_each_writes_each_codes_own_values_and_audits_them(
         moved = await statemachine.transition_each(
             session, moves=moves, target=State.SUCCESS, actor="wc", surface=Surface.WEB_CONNECTOR
         )
-        assert [code.id for code in moved] == ids
-        assert all(code not in session.dirty for code in moved)  # nothing left to write twice
+        # The rows as written, without a read after the write.
+        assert [(c.id, c.state, c.version) for c in moved] == [(i, "success", 2) for i in ids]
     stored = [await _fresh(services, code_id) for code_id in ids]
     assert [(c.state, c.qb_list_id, c.version, c.updated_by) for c in stored] == [
         ("success", f"L-{n}", 2, "wc") for n in range(3)
@@ -204,7 +204,8 @@ async def test_transition_each_rolls_back_when_a_code_changed_since_it_was_read(
     if database_url.startswith("postgresql"):
         pytest.skip("asyncpg gives no row count for an executemany: callers lock the rows")
     ids = await _exporting(services, 2)
-    stale = await _fresh(services, ids[1])
+    async with db.session_scope(services.sessions) as session:
+        stale = (await rows.lock(session, [ids[1]]))[0]
     async with db.session_scope(services.sessions) as session:
         current = await statemachine.get_code(session, ids[1])
         await statemachine.transition(
@@ -212,7 +213,7 @@ async def test_transition_each_rolls_back_when_a_code_changed_since_it_was_read(
         )
     with pytest.raises(ConflictError, match="1 of 2 codes changed"):
         async with db.session_scope(services.sessions) as session:
-            first = await statemachine.get_code(session, ids[0])
+            (first,) = await rows.lock(session, [ids[0]])
             await statemachine.transition_each(
                 session,
                 moves=[(first, {"qb_list_id": "L-0"}), (stale, {"qb_list_id": "L-1"})],
@@ -228,15 +229,14 @@ async def test_a_code_read_locked_for_transition_each_waits_out_another_writer(
     services: Core,
 ) -> None:
     """The contract transition_each relies on: while one transaction holds a code read with
-    `with_for_update`, another's compare-and-set on it waits, then loses."""
+    `rows.lock`, another's compare-and-set on it waits, then loses."""
     (code_id,) = await _exporting(services, 1)
     stale = await _fresh(services, code_id)  # read before the answer locks it
     order: list[str] = []
 
     async def answer() -> None:
         async with db.session_scope(services.sessions) as session:
-            code = await session.get(CostCode, code_id, with_for_update=True)
-            assert code is not None
+            (code,) = await rows.lock(session, [code_id])
             await asyncio.sleep(0.2)  # the other writer tries meanwhile
             await statemachine.transition_each(
                 session,
@@ -285,9 +285,9 @@ async def test_transition_selected_moves_at_most_what_the_select_limits(services
             changes={"needs_lookup": True},
             detail="sent to QuickBooks",
         )
-        # The objects are the rows as written (one statement: no read after the write).
-        assert [(c.id, c.state, c.version, c.needs_lookup) for c in moved] == [
-            (code_id, "exporting", 2, True) for code_id in ids[:100]
+        # The rows as written (one statement: no read after the write).
+        assert [(c.id, c.state, c.version) for c in moved] == [
+            (code_id, "exporting", 2) for code_id in ids[:100]
         ]
     async with services.sessions() as session:
         states = (await session.exec(select(CostCode.state))).all()

@@ -10,7 +10,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.core import Core
-from bot.costcodes import statemachine
+from bot.costcodes import rows, statemachine
 from bot.costcodes.domain import State, Surface
 from bot.store import db
 from bot.store.models import AuditEvent, CostCode
@@ -78,10 +78,15 @@ MOVES: dict[str, Move] = {
         surface=Surface.SLACK,
         changes=SNEAKY,
     ),
-    "transition_each": lambda s, code: statemachine.transition_each(
-        s, moves=[(code, SNEAKY)], target=State.QUEUED, actor="U1", surface=Surface.SLACK
-    ),
+    "transition_each": lambda s, code: _each(s, code),
 }
+
+
+async def _each(session: AsyncSession, code: CostCode) -> object:
+    (row,) = await rows.lock(session, [code.id or 0])
+    return await statemachine.transition_each(
+        session, moves=[(row, SNEAKY)], target=State.QUEUED, actor="U1", surface=Surface.SLACK
+    )
 
 
 @pytest.mark.parametrize("move", sorted(MOVES))

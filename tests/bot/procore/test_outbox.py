@@ -52,8 +52,8 @@ async def exported(services: Core, procore: FakeProcore, count: int) -> dict[int
     async with db.session_scope(services.sessions) as session:
         conn = await session.connection()
         await conn.execute(insert(CostCode.__table__), rows)  # type: ignore[attr-defined]
-        for code in (await session.exec(select(CostCode))).all():
-            await outbox.enqueue(session, code)
+        codes = (await session.exec(select(CostCode))).all()
+        await outbox.enqueue(session, [(c.id or 0, c.procore_id, c.qb_list_id) for c in codes])
     return {row["procore_id"]: str(row["qb_list_id"]) for row in rows}  # type: ignore[misc]
 
 
@@ -78,7 +78,7 @@ async def test_a_second_success_hook_adds_no_second_row(procore: FakeProcore, li
     await exported(linked, procore, 1)
     async with db.session_scope(linked.sessions) as session:
         code = (await session.exec(select(CostCode))).one()
-        await outbox.enqueue(session, code)
+        await outbox.enqueue(session, [(code.id or 0, code.procore_id, code.qb_list_id)])
     assert len(await outbox_rows(linked)) == 1
 
 
@@ -87,7 +87,7 @@ async def test_an_imported_code_has_nothing_to_write_back(linked: Core) -> None:
         code = CostCode(code="01-100", description="x", state="success", qb_list_id="80-1")
         session.add(code)
         await session.flush()
-        await outbox.enqueue(session, code)
+        await outbox.enqueue(session, [(code.id or 0, code.procore_id, code.qb_list_id)])
     assert await outbox_rows(linked) == []
 
 

@@ -7,9 +7,10 @@ from sqlmodel import col, select
 
 from bot.core import Core
 from bot.store import db
-from bot.store.models import CostCode, ExportBatch, GLAccount
+from bot.store.models import CostCode, ExportBatch, GLAccount, ProcoreWriteBack
 from tests.bot.webconnector.qbwc_env import call, open_session, qbwc_env, send
 from tests.conftest import FakeClock
+from tests.statements import statements_sent
 
 
 async def test_account_sync_stores_the_chart(services: Core) -> None:
@@ -98,3 +99,34 @@ async def test_a_plain_send_starts_the_batch_once(services: Core, clock: FakeClo
     assert percent == 66
     assert (batch.state, batch.picked_up_at) == ("running", started)
     assert (batch.succeeded, batch.failed) == (100, 0)
+
+
+async def test_an_answers_procore_codes_queue_their_write_backs_in_one_statement(
+    services: Core,
+) -> None:
+    """Codes born in Procore send their ListIDs back; the rows that queue it are written once
+    per answer, not once per code (150 codes: two answers, two inserts)."""
+    async with qbwc_env(services) as env:
+        await env.sync_accounts()
+        await env.add_codes([(f"07-{n:03d}", f"Item {n}") for n in range(150)])
+        await env.add_codes([("08-000", "Imported from a file")])
+        async with db.session_scope(services.sessions) as session:
+            await session.exec(
+                update(CostCode)
+                .where(col(CostCode.code).startswith("07-"))
+                .values(procore_id=col(CostCode.id) + 5000, source="procore")
+            )
+        await env.assign("*", "Construction Income")
+        await env.export()
+        with statements_sent(services.engine.sync_engine) as sent:
+            report = await env.connector.run_update()
+        codes = await env.codes()
+        async with services.sessions() as session:
+            queued = (await session.exec(select(ProcoreWriteBack))).all()
+    assert report.percents[-1] == 100
+    inserts = [s for s in sent if s.lstrip().startswith("INSERT INTO procore_write_back")]
+    assert len(inserts) == 2, inserts
+    assert sorted((w.procore_id, w.origin_id) for w in queued) == sorted(
+        (c.procore_id, c.qb_list_id) for c in codes.values() if c.code.startswith("07-")
+    )
+    assert len(queued) == 150 and all(w.origin_id for w in queued)

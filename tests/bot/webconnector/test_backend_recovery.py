@@ -7,6 +7,7 @@ from bot.webconnector.backend import QbwcBackend
 from qbd.simulator import HCP_RESPONSE
 from tests.bot.webconnector.qbwc_env import Env, qbwc_env
 from tests.conftest import FakeClock
+from tests.statements import statements_sent
 
 CODES = [(f"03-{n:03d}", f"Concrete item {n}") for n in range(250)]
 
@@ -92,7 +93,11 @@ async def test_the_sweep_recovers_a_silent_session_without_a_new_login(
         await backend.expire_silent_sessions()
         assert Counter(c.state for c in (await env.codes()).values())["exporting"] == 100
         clock.advance(minutes=3)
-        await backend.expire_silent_sessions()
+        with statements_sent(services.engine.sync_engine) as sent:
+            await backend.expire_silent_sessions()
         codes = await env.codes()
     assert Counter(code.state for code in codes.values()) == {"queued": 250}
     assert sum(code.needs_lookup for code in codes.values()) == 100
+    assert sum(code.attempts for code in codes.values()) == 100
+    # The 100 codes it had in flight are read, moved and audited together, not one by one.
+    assert len(sent) <= 8, sent
