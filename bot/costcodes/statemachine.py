@@ -8,13 +8,14 @@ the session's clock (`db.now`).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import Executable, bindparam, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import Select
 from sqlmodel import col, select
@@ -305,6 +306,7 @@ async def transition_selected(
     session: AsyncSession,
     *,
     selected: Select[Any],
+    params: Mapping[str, Any] | None = None,
     source: State,
     target: State,
     actor: str,
@@ -312,10 +314,11 @@ async def transition_selected(
     changes: Mapping[str, Any] | None = None,
     detail: str | None = None,
 ) -> list[CodeRow]:
-    """Move the codes `selected` (a SELECT of ids, with its order and limit) that are in `source`
-    and not locked by another transaction; returns them as written. One statement: the Web
-    Connector's claim of its next 100 codes reads and moves them at once, and the moved rows come
-    back (no second read of the same rows).
+    """Move the codes `selected` (a SELECT of ids, with its order and limit, and its bound
+    `params`) that are in `source` and not locked by another transaction; returns them as
+    written. One statement: the Web Connector's claim of its next 100 codes reads and moves them
+    at once, and the moved rows come back (no second read of the same rows). The statement is
+    built once for each `selected` (a caller's constant) and move.
 
     The compare-and-set is the read: it names `source`, and on PostgreSQL it locks the rows it
     picks (`FOR UPDATE SKIP LOCKED`, which checks the state again on the row it locks), so each
@@ -325,26 +328,18 @@ async def transition_selected(
     the queue (an export started a moment after the codes arrived), 12 ms instead of 2.
     """
     action = action_for(source, target)
-    values = {**_without_state(changes), "state": target.value}
-    selected = selected.where(col(CostCode.state) == source.value)
-    if not db.is_sqlite_session(session):
-        selected = selected.with_for_update(skip_locked=True)
-    # A CTE, so PostgreSQL runs the SELECT (and its LIMIT, FOR UPDATE) once: as a plain IN
-    # subquery its plan may rescan it and move more rows than the LIMIT.
-    picked = selected.cte("picked")
-    statement = (
-        update(TABLE)
-        .where(TABLE.c.id.in_(select(picked.c.id)))
-        .values(
-            **values,
-            version=TABLE.c.version + 1,
-            updated_at=db.now(session),
-            updated_by=actor,
-        )
-        .returning(*COLUMNS)
+    changed = _without_state(changes)
+    statement = _selected_moved(
+        selected, source, target, tuple(sorted(changed)), db.is_sqlite_session(session)
     )
+    bound = {
+        **(params or {}),
+        **{f"v_{key}": value for key, value in changed.items()},
+        "now": db.now(session),
+        "actor": actor,
+    }
     conn = await session.connection()
-    moved = sorted(CodeRow(*row) for row in await conn.execute(statement))
+    moved = sorted(CodeRow(*row) for row in await conn.execute(statement, bound))
     await audit_many(
         session,
         actor=actor,
@@ -352,10 +347,36 @@ async def transition_selected(
         action=action,
         codes=[(code.id, code.code) for code in moved],
         before={"state": source.value},
-        after=values,
+        after={**changed, "state": target.value},
         detail=detail,
     )
     return moved
+
+
+@functools.lru_cache(maxsize=16)
+def _selected_moved(
+    selected: Select[Any], source: State, target: State, columns: tuple[str, ...], sqlite: bool
+) -> Executable:
+    picked = selected.where(TABLE.c.state == source.value)
+    if not sqlite:
+        picked = picked.with_for_update(skip_locked=True)
+    # A CTE, so PostgreSQL runs the SELECT (and its LIMIT, FOR UPDATE) once: as a plain IN
+    # subquery its plan may rescan it and move more rows than the LIMIT.
+    cte = picked.cte("picked")
+    return (
+        update(TABLE)
+        .where(TABLE.c.id.in_(select(cte.c.id)))
+        .values(
+            {
+                **{key: bindparam(f"v_{key}") for key in columns},
+                "state": target.value,
+                "version": TABLE.c.version + 1,
+                "updated_at": bindparam("now"),
+                "updated_by": bindparam("actor"),
+            }
+        )
+        .returning(*COLUMNS)
+    )
 
 
 async def transition_each(
@@ -434,15 +455,9 @@ async def _compare_and_set_each(
     by_columns: dict[tuple[str, ...], list[tuple[int, int, Mapping[str, Any]]]] = {}
     for code, changes in moves:
         by_columns.setdefault(tuple(sorted(changes)), []).append((code.id, code.version, changes))
-    table = CostCode.__table__  # type: ignore[attr-defined]
-    same = {
-        "state": target.value,
-        "version": table.c.version + 1,
-        "updated_at": now,
-        "updated_by": actor,
-    }
+    same = {"state": target.value, "updated_at": now, "updated_by": actor}
     for columns, rows in by_columns.items():
-        await _update_each(session, rows, columns, same)
+        await _update_each(session, rows, columns, same, bump_version=True)
 
 
 async def _update_each(
@@ -450,26 +465,40 @@ async def _update_each(
     rows: Sequence[tuple[int, int, Mapping[str, Any]]],
     columns: Sequence[str],
     same: Mapping[str, Any],
+    *,
+    bump_version: bool = False,
 ) -> None:
     """One compiled compare-and-set for many codes, as an executemany: each row is (id, version
-    as read, its own values of `columns`); `same` is written to all of them."""
-    table = CostCode.__table__  # type: ignore[attr-defined]
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
-        .values({**{key: bindparam(f"v_{key}") for key in columns}, **same})
-    )
+    as read, its own values of `columns`); `same` is written to all of them, and with
+    `bump_version` the version goes up by one (else it is one of `columns`)."""
+    shared = {f"s_{key}": value for key, value in same.items()}
     params = [
-        {"b_id": code_id, "b_version": version, **{f"v_{k}": values[k] for k in columns}}
+        {"b_id": code_id, "b_version": version, **{f"v_{k}": values[k] for k in columns}, **shared}
         for code_id, version, values in rows
     ]
     conn = await session.connection()
+    statement = _each_moved(tuple(columns), tuple(same), bump_version)
     result = await conn.execute(statement, params)
     if conn.dialect.supports_sane_multi_rowcount and result.rowcount != len(params):
         raise ConflictError(
             f"{len(params) - result.rowcount} of {len(params)} codes changed while they were "
             "being saved; nothing was saved."
         )
+
+
+@functools.lru_cache(maxsize=64)
+def _each_moved(columns: tuple[str, ...], same: tuple[str, ...], bump_version: bool) -> Executable:
+    """The compare-and-set `_update_each` runs, built once for each shape of change (a Web
+    Connector answer runs one or two of them; building one cost more than running it)."""
+    values: dict[str, Any] = {key: bindparam(f"v_{key}") for key in columns}
+    values.update({key: bindparam(f"s_{key}") for key in same})
+    if bump_version:
+        values["version"] = TABLE.c.version + 1
+    return (
+        update(TABLE)
+        .where(TABLE.c.id == bindparam("b_id"), TABLE.c.version == bindparam("b_version"))
+        .values(values)
+    )
 
 
 async def audit(
@@ -549,7 +578,10 @@ def _audit_row(
 async def _insert_audits(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """Audit rows as plain INSERTs (one statement for all), never ORM objects left for the flush."""
     conn = await session.connection()
-    await conn.execute(insert(AuditEvent.__table__), list(rows))  # type: ignore[attr-defined]
+    await conn.execute(_AUDIT_INSERT, list(rows))
+
+
+_AUDIT_INSERT = insert(AuditEvent.__table__)  # type: ignore[attr-defined]
 
 
 async def get_code(session: AsyncSession, code_id: int) -> CostCode:

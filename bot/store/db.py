@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any
 from weakref import WeakKeyDictionary
 
 from alembic import command
@@ -16,8 +16,6 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.sql.dml import UpdateBase
-from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.store.models import utcnow
@@ -29,7 +27,6 @@ SessionFactory = async_sessionmaker[AsyncSession]
 Clock = Callable[[], datetime]
 
 _CLOCK = "clock"
-_Row = TypeVar("_Row", bound=SQLModel)
 
 
 def is_sqlite(engine: AsyncEngine) -> bool:
@@ -157,14 +154,3 @@ async def current_revision(engine: AsyncEngine) -> str | None:
         return await conn.run_sync(
             lambda sync: MigrationContext.configure(sync).get_current_revision()
         )
-
-
-async def written_rows(
-    session: AsyncSession, model: type[_Row], statement: UpdateBase
-) -> list[_Row]:
-    """The rows an UPDATE … RETURNING (every column of `model`) wrote, as the session's objects,
-    so a write and the read of what it wrote are one statement."""
-    orm = select(model).from_statement(statement).execution_options(populate_existing=True)
-    # sqlmodel's exec() has no overload for a FromStatement; it answers rows of one object.
-    rows = (await session.exec(cast(Any, orm))).all()
-    return [row[0] for row in rows]

@@ -10,14 +10,16 @@ An illegal move is a bug in the caller, not a race, and raises IllegalMove.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import SQLModel, col
+from sqlalchemy.sql.dml import ReturningUpdate
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.store import db
@@ -111,9 +113,10 @@ async def move_batch(
     return await _write(session, batch, where, _batch_stamps(session, target))
 
 
-def _batch_stamps(session: AsyncSession, target: BatchState) -> dict[str, Any]:
-    """What a batch's move writes: its state, and when (a pickup, an end)."""
-    now = db.now(session)
+def _batch_stamps(session: AsyncSession | None, target: BatchState) -> dict[str, Any]:
+    """What a batch's move writes: its state, and when (a pickup, an end); without a session,
+    only which columns."""
+    now = db.now(session) if session is not None else None
     values: dict[str, Any] = {"state": target.value, "updated_at": now}
     if target is BatchState.RUNNING:
         values["picked_up_at"] = now
@@ -137,7 +140,7 @@ async def finish_batches(
     """Move the unfinished batches among `batch_ids` for which `unless` (a condition on the
     export_batch row) is false to done; the ids it moved. A batch another session finished a
     moment ago is left as it is."""
-    return await _move_batches(session, batch_ids, ACTIVE_BATCH, BatchState.DONE, ~unless)
+    return await _move_batches(session, batch_ids, ACTIVE_BATCH, BatchState.DONE, unless)
 
 
 async def _move_batches(
@@ -145,24 +148,38 @@ async def _move_batches(
     batch_ids: Collection[int],
     sources: tuple[BatchState, ...],
     target: BatchState,
-    *where: ColumnElement[bool],
+    unless: ColumnElement[bool] | None = None,
 ) -> list[int]:
     if not batch_ids:
         return []
+    statement = _batches_moved(sources, target, unless)
+    stamps = _batch_stamps(session, target)
+    params = {"b_ids": sorted(batch_ids), **{f"s_{key}": value for key, value in stamps.items()}}
+    moved = (await session.exec(statement, params=params)).scalars()
+    return sorted(int(batch_id) for batch_id in moved)
+
+
+@functools.lru_cache(maxsize=16)
+def _batches_moved(
+    sources: tuple[BatchState, ...], target: BatchState, unless: ColumnElement[bool] | None
+) -> ReturningUpdate[int]:
+    """The compare-and-set of several batches, built once for each move (the Web Connector makes
+    two or three a round trip, and building one cost more than running it). `unless` is kept by
+    identity: a caller's constant is built into one statement."""
     for source in sources:
         check(BATCH_MOVES, source, target)
-    statement = (
-        update(ExportBatch)
+    table = ExportBatch.__table__  # type: ignore[attr-defined]
+    stamps = _batch_stamps(None, target)
+    return (
+        update(table)
         .where(
-            col(ExportBatch.id).in_(sorted(batch_ids)),
-            col(ExportBatch.state).in_([source.value for source in sources]),
-            *where,
+            table.c.id.in_(bindparam("b_ids", expanding=True)),
+            table.c.state.in_([source.value for source in sources]),
+            *(() if unless is None else (~unless,)),
         )
-        .values(**_batch_stamps(session, target))
-        .returning(col(ExportBatch.id))
-        .execution_options(synchronize_session=False)
+        .values({key: bindparam(f"s_{key}") for key in stamps})
+        .returning(table.c.id)
     )
-    return sorted(int(batch_id) for batch_id in (await session.exec(statement)).scalars())
 
 
 async def move_job(
@@ -220,16 +237,28 @@ async def heard_from(
     """`keep_open` for a ticket not read yet: one statement when the session is open and was heard
     from after `since` (every call of a running update), the ticket as it now is; None otherwise,
     and then the caller reads it to find out why."""
-    where = (
-        (col(QbwcTicket.ticket) == ticket_id)
-        & (col(QbwcTicket.state) == TicketState.OPEN.value)
-        & (col(QbwcTicket.last_seen_at) >= since)
+    params = {"b_ticket": ticket_id, "b_since": since, "b_now": now}
+    # sqlmodel's exec() has no overload for a FromStatement; it answers rows of one object.
+    written = (await session.exec(cast(Any, _HEARD_FROM), params=params)).first()
+    return cast(QbwcTicket, written[0]) if written is not None else None
+
+
+_TICKETS = QbwcTicket.__table__  # type: ignore[attr-defined]
+# Built once (it runs twice a round trip): the UPDATE's rows come back as the session's objects.
+_HEARD_FROM = (
+    select(QbwcTicket)
+    .from_statement(
+        update(_TICKETS)
+        .where(
+            _TICKETS.c.ticket == bindparam("b_ticket"),
+            _TICKETS.c.state == TicketState.OPEN.value,
+            _TICKETS.c.last_seen_at >= bindparam("b_since"),
+        )
+        .values(last_seen_at=bindparam("b_now"))
+        .returning(*_TICKETS.c)
     )
-    statement = (
-        update(QbwcTicket).where(where).values(last_seen_at=now).returning(*QbwcTicket.__table__.c)  # type: ignore[attr-defined]
-    )
-    written = await db.written_rows(session, QbwcTicket, statement)
-    return written[0] if written else None
+    .execution_options(populate_existing=True)
+)
 
 
 async def _write(

@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, ScalarSelect, func, update
+from sqlalchemy import ColumnElement, ScalarSelect, bindparam, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -56,10 +56,13 @@ class Claim(NamedTuple):
 
 async def pending_work(session: AsyncSession) -> int:
     """Codes waiting to be sent plus account refreshes waiting."""
-    codes = select(func.count()).where(col(CostCode.state) == State.QUEUED.value)
-    jobs = select(func.count()).where(col(QbwcJob.state) == JobState.PENDING.value)
-    both = select(codes.scalar_subquery() + jobs.scalar_subquery())
-    return int((await session.exec(both)).one())
+    return int((await session.exec(_PENDING)).one())
+
+
+_PENDING = select(
+    select(func.count()).where(col(CostCode.state) == State.QUEUED.value).scalar_subquery()
+    + select(func.count()).where(col(QbwcJob.state) == JobState.PENDING.value).scalar_subquery()
+)
 
 
 async def claim_next(
@@ -94,14 +97,7 @@ async def claim_next(
 async def _claim_job(
     session: AsyncSession, ticket: str, accept: Callable[[QbwcJob], bool] | None
 ) -> QbwcJob | None:
-    statement = (
-        select(QbwcJob)
-        .where(col(QbwcJob.state) == JobState.PENDING.value, col(QbwcJob.kind) == ACCOUNTS_SYNC)
-        .order_by(col(QbwcJob.id))
-        .limit(10)
-    )
-    if not db.is_sqlite_session(session):
-        statement = statement.with_for_update(skip_locked=True)
+    statement = _JOBS if db.is_sqlite_session(session) else _JOBS_UNLOCKED
     for job in (await session.exec(statement)).all():
         # Another session that took this job first keeps it; this one tries the next.
         if (accept is None or accept(job)) and await states.move_job(
@@ -109,6 +105,16 @@ async def _claim_job(
         ):
             return job
     return None
+
+
+_JOBS = (
+    select(QbwcJob)
+    .where(col(QbwcJob.state) == JobState.PENDING.value, col(QbwcJob.kind) == ACCOUNTS_SYNC)
+    .order_by(col(QbwcJob.id))
+    .limit(10)
+)
+_JOBS_UNLOCKED = _JOBS.with_for_update(skip_locked=True)
+"""PostgreSQL: the waiting jobs no other session holds (SQLite's write transaction holds all)."""
 
 
 async def _claim_codes(session: AsyncSession, *, lookup: bool) -> tuple[list[Sent], set[int], int]:
@@ -128,15 +134,10 @@ async def _claim_codes(session: AsyncSession, *, lookup: bool) -> tuple[list[Sen
 
 
 async def _claim_batch(session: AsyncSession, *, lookup: bool) -> list[CodeRow]:
-    selected = (
-        select(CostCode.id)
-        .where(col(CostCode.needs_lookup) == lookup)
-        .order_by(col(CostCode.id))
-        .limit(BATCH_SIZE)
-    )
-    moved = await statemachine.transition_selected(
+    return await statemachine.transition_selected(
         session,
-        selected=selected,
+        selected=_QUEUE,
+        params={"lookup": lookup},
         source=State.QUEUED,
         target=State.EXPORTING,
         actor=ACTOR,
@@ -144,19 +145,24 @@ async def _claim_batch(session: AsyncSession, *, lookup: bool) -> list[CodeRow]:
         changes={"needs_lookup": True},
         detail="asked QuickBooks whether the item exists" if lookup else "sent to QuickBooks",
     )
-    return moved
+
+
+_QUEUE = (
+    select(CostCode.id)
+    .where(col(CostCode.needs_lookup) == bindparam("lookup"))
+    .order_by(col(CostCode.id))
+    .limit(BATCH_SIZE)
+)
+"""The next codes of the queue to add (or to look up): a constant, so the claim built on it is
+built once (statemachine.transition_selected adds the state and the row locks)."""
 
 
 async def _sent_for(session: AsyncSession, codes: Sequence[CodeRow]) -> list[Sent]:
     """Describe each claimed code as sent; one that may not go (an account inactive or gone in the
     last chart read, a rule broken) is held back here with the reason, never sent."""
     account_ids = {c.income_account_id for c in codes} | {c.expense_account_id for c in codes}
-    accounts = {
-        a.id: a
-        for a in (
-            await session.exec(select(GLAccount).where(col(GLAccount.id).in_(account_ids)))
-        ).all()
-    }
+    found = await session.exec(_ACCOUNTS, params={"ids": sorted(i for i in account_ids if i)})
+    accounts = {a.id: a for a in found.all()}
     sent: list[Sent] = []
     for code in codes:
         income = accounts.get(code.income_account_id)
@@ -177,6 +183,9 @@ async def _sent_for(session: AsyncSession, codes: Sequence[CodeRow]) -> list[Sen
             )
         )
     return sent
+
+
+_ACCOUNTS = select(GLAccount).where(col(GLAccount.id).in_(bindparam("ids", expanding=True)))
 
 
 def _request(kind: str, sent: Sent, tag: str) -> Request:
@@ -321,31 +330,15 @@ async def settle_batches(session: AsyncSession, *, picked_up: Collection[int] = 
     running here. The recount is one UPDATE of every unfinished batch with its counts read
     by the database, and the end one more (it was a read of the batches and a count for each).
     """
-    recount = (
-        update(ExportBatch)
-        .where(col(ExportBatch.state).in_(ACTIVE_BATCH))
-        .values(
-            succeeded=_count_in_batch(State.SUCCESS),
-            failed=_count_in_batch(State.FAILED),
-            updated_at=db.now(session),
-        )
-        .returning(col(ExportBatch.id))
-        .execution_options(synchronize_session=False)
-    )
-    touched = sorted(int(batch_id) for batch_id in (await session.exec(recount)).scalars())
+    recounted = await session.exec(_RECOUNT, params={"now": db.now(session)})
+    touched = sorted(int(batch_id) for batch_id in recounted.scalars())
     # After the recount, which has locked every unfinished batch's row: a session that settles
     # takes those locks in the one statement, never one batch first and the rest later (two
     # sessions each holding a batch the other's recount waits for would deadlock).
     await states.start_batches(session, picked_up)
     # A batch another session finished a moment ago stays as that session left it.
-    left = select(CostCode.id).where(*_in_batch(State.QUEUED, State.EXPORTING)).exists()
-    await states.finish_batches(session, touched, unless=left)
+    await states.finish_batches(session, touched, unless=_CODES_LEFT)
     return touched
-
-
-def _count_in_batch(state: State) -> ScalarSelect[int]:
-    """How many of an export_batch row's codes are in `state` (a correlated subquery)."""
-    return select(func.count()).where(*_in_batch(state)).correlate(ExportBatch).scalar_subquery()
 
 
 def _in_batch(*in_states: State) -> tuple[ColumnElement[bool], ...]:
@@ -353,3 +346,23 @@ def _in_batch(*in_states: State) -> tuple[ColumnElement[bool], ...]:
         col(CostCode.export_batch_id) == col(ExportBatch.id),
         col(CostCode.state).in_([state.value for state in in_states]),
     )
+
+
+def _count_in_batch(state: State) -> ScalarSelect[int]:
+    """How many of an export_batch row's codes are in `state` (a correlated subquery)."""
+    return select(func.count()).where(*_in_batch(state)).correlate(ExportBatch).scalar_subquery()
+
+
+# Built once, like the statements of states.py: each runs on every Web Connector answer.
+_RECOUNT = (
+    update(ExportBatch)
+    .where(col(ExportBatch.state).in_(ACTIVE_BATCH))
+    .values(
+        succeeded=_count_in_batch(State.SUCCESS),
+        failed=_count_in_batch(State.FAILED),
+        updated_at=bindparam("now"),
+    )
+    .returning(col(ExportBatch.id))
+    .execution_options(synchronize_session=False)
+)
+_CODES_LEFT = select(CostCode.id).where(*_in_batch(State.QUEUED, State.EXPORTING)).exists()
