@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import event
 
 from bot.core import Core
+from bot.costcodes import statemachine
 from bot.store import db
+from bot.webconnector import states
 from tests.bot.webconnector.qbwc_env import qbwc_env
 
 
@@ -89,3 +91,27 @@ async def test_the_claim_writes_its_codes_found_by_id_when_statistics_are_old(
     plan = "\n".join(str(row[0]) for row in rows)
     assert "Join Filter" not in plan, plan
     assert "Index Scan using cost_code_pkey on cost_code" in plan, plan
+
+
+async def test_a_round_trips_statements_are_built_once(services: Core) -> None:
+    """The claim, the batch moves and the answer's compare-and-set are built on first use and
+    reused (fed bound parameters): a second export builds none of them again."""
+    builders = (
+        statemachine._selected_moved,
+        statemachine._each_moved,
+        states._batches_moved,
+    )
+    async with qbwc_env(services) as env:
+        await env.sync_accounts()
+        for batch in range(2):
+            await env.add_codes([(f"0{batch}-{n:03d}", f"Item {n}") for n in range(150)])
+            await env.assign("*", "Construction Income")
+            await env.export()
+            built = [builder.cache_info().misses for builder in builders]
+            report = await env.connector.run_update()
+            assert report.percents[-1] == 100
+            again = [builder.cache_info().misses for builder in builders]
+            if batch:
+                assert again == built, "a statement was built again"
+    assert all(builder.cache_info().currsize <= 8 for builder in builders)
+    assert all(builder.cache_info().hits for builder in builders)
