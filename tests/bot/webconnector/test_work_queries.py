@@ -96,11 +96,9 @@ async def test_the_claim_writes_its_codes_found_by_id_when_statistics_are_old(
 async def test_a_round_trips_statements_are_built_once(services: Core) -> None:
     """The claim, the batch moves and the answer's compare-and-set are built on first use and
     reused (fed bound parameters): a second export builds none of them again."""
-    builders = (
-        statemachine._selected_moved,
-        statemachine._each_moved,
-        states._batches_moved,
-    )
+    sqlite = db.is_sqlite(services.engine)
+    each = statemachine._each_moved if sqlite else statemachine._each_moved_arrays
+    builders = (statemachine._selected_moved, each, states._batches_moved)
     async with qbwc_env(services) as env:
         await env.sync_accounts()
         for batch in range(2):
