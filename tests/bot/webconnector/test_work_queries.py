@@ -12,7 +12,7 @@ from bot.core import Core
 from bot.costcodes import statemachine
 from bot.store import db
 from bot.webconnector import states
-from tests.bot.webconnector.qbwc_env import qbwc_env
+from tests.bot.webconnector.qbwc_env import Env, qbwc_env
 
 
 async def _plans(services: Core, statements: list[tuple[str, Any]]) -> list[str]:
@@ -24,26 +24,33 @@ async def _plans(services: Core, statements: list[tuple[str, Any]]) -> list[str]
     return plans
 
 
-async def test_the_claim_and_the_batch_counts_read_the_queue_indexes(services: Core) -> None:
-    if not db.is_sqlite(services.engine):
-        pytest.skip("PostgreSQL plans tiny tables as scans whatever the indexes; SQLite's plan")
+async def _update_sending(services: Core, env: Env) -> list[tuple[str, Any]]:
+    """Run the Web Connector's update to its end; every statement it sent, with its params."""
     seen: list[tuple[str, Any]] = []
 
     def record(conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
-        if "FROM cost_code" in sql and ("needs_lookup" in sql or "export_batch_id =" in sql):
-            seen.append((sql, params))
+        seen.append((sql, params))
 
+    event.listen(services.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        report = await env.connector.run_update()
+    finally:
+        event.remove(services.engine.sync_engine, "before_cursor_execute", record)
+    assert report.percents[-1] == 100
+    return seen
+
+
+async def test_the_claim_and_the_batch_counts_read_the_queue_indexes(services: Core) -> None:
+    if not db.is_sqlite(services.engine):
+        pytest.skip("PostgreSQL plans tiny tables as scans whatever the indexes; SQLite's plan")
     async with qbwc_env(services) as env:
         await env.sync_accounts()
         await env.add_codes([(f"03-{n:03d}", f"Item {n}") for n in range(150)])
         await env.assign("03-*", "Construction Income")
         await env.export()
-        event.listen(services.engine.sync_engine, "before_cursor_execute", record)
-        try:
-            report = await env.connector.run_update()
-        finally:
-            event.remove(services.engine.sync_engine, "before_cursor_execute", record)
-    assert report.percents[-1] == 100
+        seen = await _update_sending(services, env)
+    seen = [s for s in seen if "FROM cost_code" in s[0]]
+    seen = [s for s in seen if "needs_lookup" in s[0] or "export_batch_id =" in s[0]]
     claims = [s for s in seen if s[0].lstrip().startswith("WITH picked")]
     # The recount (counts in its SET) and the end (a NOT EXISTS of codes left) of a batch.
     recounts = [s for s in seen if "SET succeeded=" in s[0]]
@@ -65,12 +72,6 @@ async def test_the_claim_writes_its_codes_found_by_id_when_statistics_are_old(
     queued code once per code picked, 12 ms a round trip at 1,000 queued instead of 2."""
     if db.is_sqlite(services.engine):
         pytest.skip("SQLite's plan is held by the test above; this is PostgreSQL's planner")
-    seen: list[tuple[str, Any]] = []
-
-    def record(conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
-        if sql.lstrip().startswith("WITH picked"):
-            seen.append((sql, params))
-
     async with qbwc_env(services) as env:
         await env.sync_accounts()
         await env.add_codes([(f"03-{n:03d}", f"Item {n}") for n in range(300)])
@@ -78,14 +79,8 @@ async def test_the_claim_writes_its_codes_found_by_id_when_statistics_are_old(
         async with services.engine.connect() as conn:  # statistics of a queue with no code in it
             await conn.exec_driver_sql("ANALYZE cost_code")
         await env.export()
-        event.listen(services.engine.sync_engine, "before_cursor_execute", record)
-        try:
-            report = await env.connector.run_update()
-        finally:
-            event.remove(services.engine.sync_engine, "before_cursor_execute", record)
-    assert report.percents[-1] == 100
-    assert seen
-    sql, params = seen[0]
+        seen = await _update_sending(services, env)
+    sql, params = next(s for s in seen if s[0].lstrip().startswith("WITH picked"))
     async with services.engine.connect() as conn:
         rows = (await conn.exec_driver_sql(f"EXPLAIN {sql}", params)).all()
     plan = "\n".join(str(row[0]) for row in rows)
