@@ -390,12 +390,11 @@ async def transition_each(
 ) -> list[CodeRow]:
     """Move several codes, each as read (state and version) and with its own changes, to `target`.
 
-    A Web Connector answer settles 100 codes: one executemany of one compare-and-set UPDATE (on
-    each row's id and version) per set of changed columns, and one audit insert. The caller read
-    the codes in this transaction with their rows locked (`rows.lock`; on SQLite the write
-    transaction holds the whole database), so the compare-and-set cannot lose; where the driver
-    counts an executemany's rows (SQLite), a miss anyway rolls the transaction back. Returns the
-    codes as written (all of them).
+    A Web Connector answer settles 100 codes: one compare-and-set (on each row's id and version,
+    `_update_each`) per set of changed columns, and one audit insert. The caller read the codes
+    in this transaction with their rows locked (`rows.lock`; on SQLite the write transaction
+    holds the whole database), so the compare-and-set cannot lose; a miss anyway raises
+    ConflictError and the transaction rolls back. Returns the codes as written (all of them).
     """
     moved: list[CodeRow] = []
     for start in range(0, len(moves), _CHUNK):

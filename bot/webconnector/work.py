@@ -97,7 +97,7 @@ async def claim_next(
 async def _claim_job(
     session: AsyncSession, ticket: str, accept: Callable[[QbwcJob], bool] | None
 ) -> QbwcJob | None:
-    statement = _JOBS if db.is_sqlite_session(session) else _JOBS_UNLOCKED
+    statement = _JOBS if db.is_sqlite_session(session) else _FREE_JOBS
     for job in (await session.exec(statement)).all():
         # Another session that took this job first keeps it; this one tries the next.
         if (accept is None or accept(job)) and await states.move_job(
@@ -113,7 +113,7 @@ _JOBS = (
     .order_by(col(QbwcJob.id))
     .limit(10)
 )
-_JOBS_UNLOCKED = _JOBS.with_for_update(skip_locked=True)
+_FREE_JOBS = _JOBS.with_for_update(skip_locked=True)
 """PostgreSQL: the waiting jobs no other session holds (SQLite's write transaction holds all)."""
 
 
