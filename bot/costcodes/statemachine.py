@@ -101,9 +101,8 @@ async def create(
         }
         for row in rows
     ]
-    table = CostCode.__table__  # type: ignore[attr-defined]
     conn = await session.connection()
-    result = await conn.execute(insert(table).returning(table.c.id, table.c.code), values)
+    result = await conn.execute(insert(TABLE).returning(TABLE.c.id, TABLE.c.code), values)
     created = [(row.id, row.code) for row in result]
     await audit_many(
         session,

@@ -164,12 +164,13 @@ async def _sent_for(session: AsyncSession, codes: Sequence[CodeRow]) -> list[Sen
     found = await session.exec(_ACCOUNTS, params={"ids": sorted(i for i in account_ids if i)})
     accounts = {a.id: a for a in found.all()}
     sent: list[Sent] = []
+    held_back: list[tuple[CodeRow, dict[str, Any]]] = []
     for code in codes:
         income = accounts.get(code.income_account_id)
         expense = accounts.get(code.expense_account_id)
         held = preflight.hold_reason(code, income, expense)
         if held is not None or income is None:
-            await _apply(session, code, Verdict(Outcome.FAILED, reason=held))
+            held_back.append((code, _move(code, Verdict(Outcome.FAILED, reason=held))[1]))
             continue
         sent.append(
             Sent(
@@ -182,6 +183,7 @@ async def _sent_for(session: AsyncSession, codes: Sequence[CodeRow]) -> list[Sen
                 expense_name=expense.full_name if expense else None,
             )
         )
+    await _settle(session, {State.FAILED: held_back})
     return sent
 
 
@@ -240,11 +242,6 @@ async def _settle(
     return finished
 
 
-async def _apply(session: AsyncSession, code: CodeRow, verdict: Verdict) -> None:
-    target, changes = _move(code, verdict)
-    await _settle(session, {target: [(code, changes)]})
-
-
 def _verdict(result: QbXmlResult | None, sent: Sent, attempts: int) -> Verdict:
     if isinstance(result, ItemAddResult):
         return after_add(result.status, result.item, sent, attempts)
@@ -280,11 +277,9 @@ async def requeue_in_flight(session: AsyncSession, in_flight: dict[str, Any]) ->
     if in_flight["kind"] == "accounts":
         await requeue_job(session, in_flight["job"])
         return
-    moves: dict[State, list[tuple[CodeRow, dict[str, Any]]]] = {}
-    for code in await _still_exporting(session, in_flight):
-        target, changes = _move(code, Verdict(Outcome.LOOKUP))
-        moves.setdefault(target, []).append((code, changes))
-    await _settle(session, moves)
+    codes = await _still_exporting(session, in_flight)
+    lookups = [(code, _move(code, Verdict(Outcome.LOOKUP))[1]) for code in codes]
+    await _settle(session, {State.QUEUED: lookups})
 
 
 async def _still_exporting(session: AsyncSession, in_flight: dict[str, Any]) -> list[CodeRow]:
